@@ -1,0 +1,70 @@
+# Inside Autoencoders: `make book` builds the HTML book, `make test` checks everything CI checks.
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -ec
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# Anything that changes what a notebook computes without changing its code cells: the library and the pins.
+LIBHASH = $(shell cat requirements.txt pyproject.toml $$(find lib -name '*.py' | LC_ALL=C sort) | sha256sum | cut -c1-16)
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+NBVAL_FLAGS := --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
+               --ignore-glob='*/paper-run/*' -p no:cacheprovider
+
+.PHONY: help venv data book test test-lib test-notebooks render lab outputs clean
+
+help:
+	@echo "make book   build the book (executes changed notebooks) -> _build/html/index.html"
+	@echo "make test   unit tests, notebooks under nbval, and a warning-free render of the committed outputs"
+	@echo "make lab    open the notebooks in JupyterLab"
+	@echo "make outputs  re-execute the notebooks in place (refreshes the committed quick-profile outputs)"
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -r requirements.txt 2>&1 | { grep -v '^WARNING: Location' || true; }
+	$(BIN)/python -m pip install --quiet --no-deps -e . 2>&1 | { grep -v '^WARNING: Location' || true; }
+	$(BIN)/python -c "import aebook, torch, myst_nb, nbval, papermill"
+	@touch $@
+
+venv: $(STAMP)
+
+data: $(STAMP)
+	$(BIN)/python -m aebook.data fetch mnist
+
+# The execution cache only sees code cells: drop it (and the doctrees that would skip re-reading) when the
+# library or the pinned requirements change.
+_build/.libhash-$(LIBHASH):
+	@mkdir -p _build
+	@if ls _build/.libhash-* >/dev/null 2>&1; then \
+	  echo "lib/ or requirements changed: clearing the execution cache"; \
+	  rm -rf _build/.jupyter_cache _build/.doctrees _build/.libhash-*; fi
+	@touch $@
+
+book: $(STAMP) data _build/.libhash-$(LIBHASH)
+	$(BIN)/jupyter-book build . --keep-going
+	@echo "The book: $(abspath _build/html/index.html)"
+
+test-lib: $(STAMP) data
+	$(BIN)/python -m pytest tests/ -p no:cacheprovider
+
+test-notebooks: $(STAMP) data
+	$(BIN)/python -m pytest $(NBVAL_FLAGS) chapters/
+
+# Render the committed outputs without executing anything; any Sphinx warning fails.
+render: $(STAMP)
+	@mkdir -p _build/render
+	$(BIN)/python -c "import yaml; c = yaml.safe_load(open('_config.yml')); c['execute']['execute_notebooks'] = 'off'; yaml.safe_dump(c, open('_build/render/_config.yml', 'w'))"
+	$(BIN)/jupyter-book build . --config _build/render/_config.yml --path-output _build/render -W --keep-going --all
+
+test: test-lib test-notebooks render
+	@echo "make test: all checks passed"
+
+lab: $(STAMP) data
+	$(BIN)/jupyter lab $(ROOT_FLAG) --notebook-dir=.
+
+outputs: $(STAMP) data
+	for nb in $$(ls chapters/*/[0-9]*.ipynb); do \
+	  $(BIN)/jupyter nbconvert --to notebook --execute --inplace "$$nb" || exit 1; done
+
+clean:
+	rm -rf _build runs

@@ -1,0 +1,1 @@
+"""Analyses shared by chapters: fits, image comparisons, Jacobians and vector fields."""

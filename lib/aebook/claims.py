@@ -1,0 +1,241 @@
+"""Claims: the paper's statement, our measured figure, and the rule that turns the figure into a verdict."""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPRODUCED, PARTLY, NOT_REPRODUCED = "reproduced", "partly", "not reproduced"
+VERDICTS = (REPRODUCED, PARTLY, NOT_REPRODUCED)
+_RANK = {v: i for i, v in enumerate(VERDICTS)}
+_MARK = {REPRODUCED: "✅", PARTLY: "🟡", NOT_REPRODUCED: "❌"}
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.3g}" if isinstance(x, float) else str(x)
+
+
+class Rule:
+    """Turns measured figures (a name → value mapping) into a verdict, and says how in words."""
+
+    def verdict(self, measured: Mapping[str, float]) -> str:
+        """Return one of ``VERDICTS`` for these measured figures."""
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        """Return the rule in words, for the claims table."""
+        raise NotImplementedError
+
+
+def _value(measured: Mapping[str, float], key: str) -> float:
+    if key not in measured:
+        raise KeyError(f"the rule reads {key!r} but the claim measured only {sorted(measured)}")
+    return float(measured[key])
+
+
+@dataclass(frozen=True)
+class AtLeast(Rule):
+    """Reproduced when ``measured[key] >= reproduced``, partly when ``>= partly``."""
+
+    key: str
+    reproduced: float
+    partly: float | None = None
+
+    def verdict(self, measured: Mapping[str, float]) -> str:
+        v = _value(measured, self.key)
+        if math.isnan(v):
+            return NOT_REPRODUCED
+        if v >= self.reproduced:
+            return REPRODUCED
+        if self.partly is not None and v >= self.partly:
+            return PARTLY
+        return NOT_REPRODUCED
+
+    def describe(self) -> str:
+        text = f"{self.key} ≥ {_fmt(self.reproduced)}"
+        return text + (f" (partly: ≥ {_fmt(self.partly)})" if self.partly is not None else "")
+
+
+@dataclass(frozen=True)
+class AtMost(Rule):
+    """Reproduced when ``measured[key] <= reproduced``, partly when ``<= partly``."""
+
+    key: str
+    reproduced: float
+    partly: float | None = None
+
+    def verdict(self, measured: Mapping[str, float]) -> str:
+        v = _value(measured, self.key)
+        if math.isnan(v):
+            return NOT_REPRODUCED
+        if v <= self.reproduced:
+            return REPRODUCED
+        if self.partly is not None and v <= self.partly:
+            return PARTLY
+        return NOT_REPRODUCED
+
+    def describe(self) -> str:
+        text = f"{self.key} ≤ {_fmt(self.reproduced)}"
+        return text + (f" (partly: ≤ {_fmt(self.partly)})" if self.partly is not None else "")
+
+
+@dataclass(frozen=True)
+class Within(Rule):
+    """Reproduced when ``measured[key]`` lies in ``reproduced=(lo, hi)``, partly when in ``partly=(lo, hi)``."""
+
+    key: str
+    reproduced: tuple[float, float]
+    partly: tuple[float, float] | None = None
+
+    def verdict(self, measured: Mapping[str, float]) -> str:
+        v = _value(measured, self.key)
+        if self.reproduced[0] <= v <= self.reproduced[1]:
+            return REPRODUCED
+        if self.partly is not None and self.partly[0] <= v <= self.partly[1]:
+            return PARTLY
+        return NOT_REPRODUCED
+
+    def describe(self) -> str:
+        lo, hi = self.reproduced
+        text = f"{_fmt(lo)} ≤ {self.key} ≤ {_fmt(hi)}"
+        if self.partly is not None:
+            text += f" (partly: {_fmt(self.partly[0])} to {_fmt(self.partly[1])})"
+        return text
+
+
+@dataclass(frozen=True)
+class AllOf(Rule):
+    """The weakest verdict of several rules: every condition must hold for 'reproduced'."""
+
+    rules: tuple[Rule, ...]
+
+    def verdict(self, measured: Mapping[str, float]) -> str:
+        return max((r.verdict(measured) for r in self.rules), key=_RANK.__getitem__)
+
+    def describe(self) -> str:
+        return " and ".join(r.describe() for r in self.rules)
+
+
+@dataclass
+class Claim:
+    """One claim of a paper: where it is, what it says, what we measured, and how we judge it."""
+
+    id: str
+    paper: str
+    measured: dict[str, float]
+    rule: Rule
+    source: str = ""
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        self.measured = {k: float(v) for k, v in self.measured.items()}
+        self.rule.verdict(self.measured)  # fail now, not at render time, if the rule reads a missing figure
+
+    @property
+    def verdict(self) -> str:
+        """The verdict the rule gives for the measured figures."""
+        return self.rule.verdict(self.measured)
+
+    def measured_text(self) -> str:
+        """The measured figures as ``name = value`` pairs."""
+        return ", ".join(f"{k} = {_fmt(round(v, 4))}" for k, v in self.measured.items())
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready record of the claim, its figures, its rule and its verdict."""
+        return {
+            "id": self.id,
+            "source": self.source,
+            "paper": self.paper,
+            "measured": self.measured,
+            "rule": self.rule.describe(),
+            "verdict": self.verdict,
+            "note": self.note,
+        }
+
+
+@dataclass
+class ClaimsTable:
+    """A chapter notebook's claims: shown as a table, written as JSON beside the executed notebook."""
+
+    chapter: str
+    notebook: str
+    profile: str = field(default_factory=lambda: os.environ.get("AEBOOK_PROFILE", "quick"))
+    claims: list[Claim] = field(default_factory=list)
+
+    def add(self, claim: Claim) -> Claim:
+        """Add a claim (ids must be unique within the table) and return it."""
+        if any(c.id == claim.id for c in self.claims):
+            raise ValueError(f"claim id {claim.id!r} is already in the table")
+        self.claims.append(claim)
+        return claim
+
+    def counts(self) -> dict[str, int]:
+        """How many claims have each verdict."""
+        return {v: sum(c.verdict == v for c in self.claims) for v in VERDICTS}
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready record of the whole table."""
+        return {
+            "chapter": self.chapter,
+            "notebook": self.notebook,
+            "profile": self.profile,
+            "counts": self.counts(),
+            "claims": [c.to_dict() for c in self.claims],
+        }
+
+    def to_markdown(self) -> str:
+        """The table as plain text (markdown), the form nbval compares."""
+        rows = ["| claim | the paper says | we measured | rule | verdict |", "|---|---|---|---|---|"]
+        for c in self.claims:
+            cells = [c.id, c.paper, c.measured_text(), c.rule.describe(), f"{_MARK[c.verdict]} {c.verdict}"]
+            rows.append("| " + " | ".join(x.replace("|", "\\|") for x in cells) + " |")
+        return "\n".join(rows)
+
+    def _repr_html_(self) -> str:
+        head = "".join(f"<th>{h}</th>" for h in ("claim", "the paper says", "we measured", "rule", "verdict"))
+        body = []
+        for c in self.claims:
+            cells = [c.id, c.paper, c.measured_text(), c.rule.describe(), f"{_MARK[c.verdict]} {c.verdict}"]
+            tds = "".join(f"<td>{html.escape(x)}</td>" for x in cells)
+            body.append(f'<tr class="aebook-verdict-{c.verdict.replace(" ", "-")}">{tds}</tr>')
+        return (
+            f'<table class="aebook-claims" data-chapter="{html.escape(self.chapter)}">'
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+        )
+
+    def __repr__(self) -> str:
+        return self.to_markdown()
+
+    def write_json(self, folder: str | Path | None = None) -> Path:
+        """Write ``<notebook>.claims.json`` into ``folder`` (default ``$AEBOOK_OUTPUT_DIR`` or the current one)."""
+        target = Path(folder if folder is not None else os.environ.get("AEBOOK_OUTPUT_DIR", "."))
+        target.mkdir(parents=True, exist_ok=True)
+        path = target / f"{self.notebook}.claims.json"
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n")
+        os.replace(tmp, path)
+        return path
+
+    def show(self, folder: str | Path | None = None) -> None:
+        """Display the table (HTML, markdown fallback, claims in the metadata), glue it as ``claims``, write the JSON."""
+        from IPython.display import display
+
+        self.write_json(folder)
+        bundle = {"text/html": self._repr_html_(), "text/plain": self.to_markdown()}
+        display(bundle, raw=True, metadata={"aebook": {"claims": self.to_dict()}})
+        try:  # also glue it, so the chapter page can show the same table ({glue} NN-name.ipynb::claims)
+            from myst_nb import glue
+        except ImportError:
+            return
+        glue("claims", self, display=False)
+
+
+def load_claims(paths: Sequence[str | Path]) -> list[dict[str, Any]]:
+    """Read claims JSON files written by :meth:`ClaimsTable.write_json`."""
+    return [json.loads(Path(p).read_text()) for p in paths]

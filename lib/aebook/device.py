@@ -1,0 +1,39 @@
+"""Choosing the torch device: ``auto`` picks CUDA when present, the CPU otherwise."""
+
+from __future__ import annotations
+
+import os
+
+import torch
+
+VALID_DEVICES = ("auto", "cpu", "cuda")
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """Turn ``auto``/``cpu``/``cuda``/``cuda:N`` into a torch device, with a clear error for anything else.
+
+    ``auto`` honours ``$AEBOOK_DEVICE`` (set by ``python -m aebook run --device``) before looking for CUDA.
+    """
+    if isinstance(device, torch.device):
+        device = str(device)
+    name = str(device).strip().lower()
+    if name == "auto":
+        name = os.environ.get("AEBOOK_DEVICE", "auto").strip().lower() or "auto"
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    base, _, index = name.partition(":")
+    if base not in ("cpu", "cuda") or (index and not index.isdigit()):
+        raise ValueError(
+            f"unknown device {device!r}: use one of {', '.join(VALID_DEVICES)} (or cuda:N)"
+        )
+    if base == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(
+                f"device {device!r} was asked for but CUDA is not available on this machine; "
+                "use device='auto' or 'cpu'"
+            )
+        if index and int(index) >= torch.cuda.device_count():
+            raise ValueError(
+                f"device {device!r} does not exist: this machine has {torch.cuda.device_count()} GPU(s)"
+            )
+    return torch.device(name)

@@ -1,0 +1,1 @@
+"""Autoencoder architectures used by the chapters."""

@@ -1,0 +1,25 @@
+"""Where the book keeps data, cached weights and runs (each overridable by an environment variable)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def repo_root() -> Path:
+    """Return the book's checkout (the folder holding ``pyproject.toml`` above ``lib/aebook``)."""
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        if (parent / "pyproject.toml").is_file() and (parent / "lib" / "aebook").is_dir():
+            return parent
+    return Path.cwd()
+
+
+def data_dir() -> Path:
+    """Return the folder for downloaded datasets (``$AEBOOK_DATA_DIR`` or ``<repo>/data``)."""
+    return Path(os.environ.get("AEBOOK_DATA_DIR", repo_root() / "data"))
+
+
+def cache_dir() -> Path:
+    """Return the folder for cached trained weights (``$AEBOOK_CACHE_DIR`` or ``<repo>/.aebook-cache``)."""
+    return Path(os.environ.get("AEBOOK_CACHE_DIR", repo_root() / ".aebook-cache"))

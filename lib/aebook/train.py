@@ -1,0 +1,228 @@
+"""The one training loop of the book: seeded, device-aware, cached by settings, resumable from checkpoints."""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import os
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from aebook.device import resolve_device
+from aebook.paths import cache_dir as default_cache_dir
+
+LossFn = Callable[[nn.Module, torch.Tensor], torch.Tensor]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Settings of one training run; every field enters the cache key."""
+
+    steps: int
+    batch_size: int = 300
+    lr: float = 1e-3
+    seed: int = 0
+    optimizer: str = "adam"
+    weight_decay: float = 0.0
+    checkpoint_every: int = 200
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.steps, int) or self.steps < 0:
+            raise ValueError(f"steps must be a non-negative integer, got {self.steps!r}")
+        if not isinstance(self.batch_size, int) or self.batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {self.batch_size!r}")
+        if not self.lr > 0:
+            raise ValueError(f"lr must be positive, got {self.lr!r}")
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"unknown optimizer {self.optimizer!r}: use one of {', '.join(OPTIMIZERS)}")
+        if self.checkpoint_every < 1:
+            raise ValueError(f"checkpoint_every must be at least 1, got {self.checkpoint_every!r}")
+
+
+OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
+    "adam": torch.optim.Adam,
+    "sgd": torch.optim.SGD,
+}
+
+
+@dataclass
+class StepContext:
+    """What a per-step callback sees: the step, the model, the batch and the loss before the update."""
+
+    step: int
+    model: nn.Module
+    batch: torch.Tensor
+    loss: torch.Tensor
+    logs: dict[str, float] = field(default_factory=dict)
+
+
+#: A callback may return a tensor, which is added to the loss (a regulariser), or ``None`` (logging only).
+Callback = Callable[[StepContext], torch.Tensor | None]
+
+
+@dataclass
+class TrainResult:
+    """A trained model with its loss history, where it came from, and how long training took."""
+
+    model: nn.Module
+    history: dict[str, list[float]]
+    key: str
+    from_cache: bool
+    seconds: float
+    device: str
+
+
+def reconstruction_mse(model: nn.Module, batch: torch.Tensor) -> torch.Tensor:
+    """Mean squared error between a batch and the model's reconstruction of it."""
+    return nn.functional.mse_loss(model(batch), batch)
+
+
+def tensor_digest(t: torch.Tensor) -> str:
+    """Return a SHA-256 of a tensor's shape, dtype and values (used to key cached weights on the data)."""
+    h = hashlib.sha256(f"{tuple(t.shape)}|{t.dtype}".encode())
+    h.update(t.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()
+
+
+def settings_key(model: nn.Module, data: torch.Tensor, config: TrainConfig, extra: Mapping[str, Any]) -> str:
+    """Hash the model (class source and architecture), the data, the settings and ``extra`` into a short key."""
+    try:
+        source = inspect.getsource(type(model))
+    except (OSError, TypeError):
+        source = ""
+    spec = {
+        "model": f"{type(model).__module__}.{type(model).__qualname__}",
+        "model_source": hashlib.sha256(source.encode()).hexdigest(),
+        "architecture": repr(model),
+        "shapes": {k: list(v.shape) for k, v in model.state_dict().items()},
+        "data": tensor_digest(data),
+        "config": asdict(config),
+        "extra": extra,
+    }
+    blob = json.dumps(spec, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def _atomic_save(obj: Any, path: Path) -> None:
+    tmp = path.with_suffix(path.suffix + f".tmp{os.getpid()}")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def _batch_indices(n: int, batch_size: int, seed: int, step: int) -> torch.Tensor:
+    # One generator per step: the batch drawn at step s does not depend on where a run was resumed.
+    g = torch.Generator().manual_seed(seed * 1_000_003 + step)
+    return torch.randint(n, (batch_size,), generator=g)
+
+
+def train(
+    model: nn.Module,
+    data: torch.Tensor,
+    config: TrainConfig,
+    *,
+    loss_fn: LossFn = reconstruction_mse,
+    callbacks: Sequence[Callback] = (),
+    extra_key: Mapping[str, Any] | None = None,
+    name: str = "train",
+    device: str = "auto",
+    cache: bool = True,
+    cache_dir: str | Path | None = None,
+    progress: bool = True,
+) -> TrainResult:
+    """Train ``model`` on batches drawn from ``data`` (first axis = examples), or load it from the weight cache.
+
+    The model's initial weights are set from ``config.seed`` here, so two calls with equal settings give equal
+    models. ``extra_key`` must describe anything else that changes the result (a regulariser's weight, say).
+    Checkpoints are written every ``config.checkpoint_every`` steps and on interruption; a later call with the
+    same settings resumes from the last one. Finished weights are stored as ``<cache_dir>/<key>.pt``.
+    """
+    if len(data) == 0:
+        raise ValueError("data is empty: nothing to train on")
+    extra = dict(extra_key or {})
+    torch.manual_seed(config.seed)
+    for module in model.modules():
+        if hasattr(module, "reset_parameters"):
+            module.reset_parameters()
+    key = settings_key(model, data, config, extra)
+    folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    final_path, ckpt_path = folder / f"{key}.pt", folder / f"{key}.ckpt"
+    dev = resolve_device(device)
+    model.to(dev)
+
+    if cache and final_path.exists():
+        stored = torch.load(final_path, map_location=dev, weights_only=True)
+        model.load_state_dict(stored["state_dict"])
+        model.eval()
+        return TrainResult(model, stored["history"], key, True, float(stored["seconds"]), str(dev))
+
+    optimizer = OPTIMIZERS[config.optimizer](model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    history: dict[str, list[float]] = {"loss": []}
+    start, seconds = 0, 0.0
+    if cache and ckpt_path.exists():
+        state = torch.load(ckpt_path, map_location=dev, weights_only=True)
+        model.load_state_dict(state["state_dict"])
+        optimizer.load_state_dict(state["optimizer"])
+        history, start, seconds = state["history"], int(state["step"]), float(state["seconds"])
+
+    def checkpoint(step: int, elapsed: float) -> None:
+        if not cache:
+            return
+        folder.mkdir(parents=True, exist_ok=True)
+        state = {
+            "state_dict": model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "history": history,
+            "step": step,
+            "seconds": elapsed,
+        }
+        _atomic_save(state, ckpt_path)
+
+    model.train()
+    t0 = time.perf_counter()
+    step = start
+    bar = tqdm(total=config.steps, initial=start, desc=name, disable=not progress, mininterval=1.0)
+    try:
+        for step in range(start, config.steps):
+            idx = _batch_indices(len(data), config.batch_size, config.seed, step)
+            batch = data[idx].to(dev, non_blocking=True)
+            loss = loss_fn(model, batch)
+            ctx = StepContext(step, model, batch, loss)
+            total = loss
+            for cb in callbacks:
+                extra_loss = cb(ctx)
+                if extra_loss is not None:
+                    total = total + extra_loss
+            optimizer.zero_grad(set_to_none=True)
+            total.backward()
+            optimizer.step()
+            history["loss"].append(float(loss.detach()))
+            for k, v in ctx.logs.items():
+                history.setdefault(k, []).append(float(v))
+            bar.update(1)
+            if (step + 1) % 50 == 0 or step + 1 == config.steps:
+                bar.set_postfix(loss=f"{history['loss'][-1]:.4g}", refresh=False)
+            if (step + 1) % config.checkpoint_every == 0 and step + 1 < config.steps:
+                checkpoint(step + 1, seconds + time.perf_counter() - t0)
+    except BaseException:
+        # Interrupted (Ctrl-C, a kernel interrupt, an error): keep every finished step for the next call.
+        done = len(history["loss"])
+        history = {k: v[:done] for k, v in history.items()}
+        checkpoint(done, seconds + time.perf_counter() - t0)
+        raise
+    finally:
+        bar.close()
+    seconds += time.perf_counter() - t0
+    model.eval()
+    if cache:
+        folder.mkdir(parents=True, exist_ok=True)
+        _atomic_save({"state_dict": model.state_dict(), "history": history, "seconds": seconds}, final_path)
+        ckpt_path.unlink(missing_ok=True)
+    return TrainResult(model, history, key, False, seconds, str(dev))

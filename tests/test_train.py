@@ -1,0 +1,97 @@
+import pytest
+import torch
+from torch import nn
+
+from aebook.device import resolve_device
+from aebook.train import StepContext, TrainConfig, train
+
+
+def tiny_model() -> nn.Module:
+    return nn.Sequential(nn.Linear(8, 2), nn.Tanh(), nn.Linear(2, 8))
+
+
+@pytest.fixture
+def data():
+    g = torch.Generator().manual_seed(0)
+    return torch.randn(64, 8, generator=g)
+
+
+def weights(model):
+    return torch.cat([p.detach().flatten() for p in model.parameters()])
+
+
+def test_same_seed_same_weights_other_seed_other_weights(data, tmp_path):
+    cfg = TrainConfig(steps=30, batch_size=16, lr=1e-2, seed=3)
+    a = train(tiny_model(), data, cfg, cache=False, progress=False)
+    b = train(tiny_model(), data, cfg, cache=False, progress=False)
+    c = train(tiny_model(), data, TrainConfig(steps=30, batch_size=16, lr=1e-2, seed=4), cache=False, progress=False)
+    torch.testing.assert_close(weights(a.model), weights(b.model), rtol=0, atol=0)
+    assert not torch.equal(weights(a.model), weights(c.model))
+    assert a.history["loss"][-1] < a.history["loss"][0]
+
+
+def test_second_call_loads_from_the_cache(data, private_cache):
+    cfg = TrainConfig(steps=20, batch_size=16, lr=1e-2)
+    first = train(tiny_model(), data, cfg, progress=False)
+    assert not first.from_cache and (private_cache / f"{first.key}.pt").exists()
+    second = train(tiny_model(), data, cfg, progress=False)
+    assert second.from_cache and second.key == first.key
+    torch.testing.assert_close(weights(first.model), weights(second.model), rtol=0, atol=0)
+    assert second.history == first.history
+    # Anything that changes the result changes the key: the data, a setting, an extra description.
+    assert train(tiny_model(), data * 2, cfg, progress=False).key != first.key
+    assert train(tiny_model(), data, TrainConfig(steps=21, batch_size=16, lr=1e-2), progress=False).key != first.key
+    assert train(tiny_model(), data, cfg, extra_key={"reg": 1.0}, progress=False).key != first.key
+
+
+def test_interrupted_run_resumes_to_the_same_weights(data, private_cache):
+    cfg = TrainConfig(steps=40, batch_size=16, lr=1e-2, checkpoint_every=7)
+    reference = train(tiny_model(), data, cfg, cache=False, progress=False)
+
+    def interrupt_at_25(ctx: StepContext):
+        if ctx.step == 25:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train(tiny_model(), data, cfg, callbacks=[interrupt_at_25], progress=False)
+    assert len(list(private_cache.glob("*.ckpt"))) == 1  # the 25 finished steps were kept
+    resumed = train(tiny_model(), data, cfg, progress=False)
+    assert not resumed.from_cache
+    assert len(resumed.history["loss"]) == 40
+    torch.testing.assert_close(weights(resumed.model), weights(reference.model))
+    assert not list(private_cache.glob("*.ckpt"))  # a finished run leaves no checkpoint
+
+
+def test_callbacks_add_regularisers_and_logs(data):
+    cfg = TrainConfig(steps=15, batch_size=16, lr=1e-2)
+
+    def l2(ctx: StepContext):
+        penalty = sum((p**2).sum() for p in ctx.model.parameters())
+        ctx.logs["l2"] = float(penalty.detach())
+        return 0.1 * penalty
+
+    plain = train(tiny_model(), data, cfg, cache=False, progress=False)
+    reg = train(tiny_model(), data, cfg, callbacks=[l2], cache=False, progress=False)
+    assert len(reg.history["l2"]) == 15
+    assert weights(reg.model).norm() < weights(plain.model).norm()
+
+
+def test_bad_settings_and_devices_are_refused():
+    with pytest.raises(ValueError, match="steps"):
+        TrainConfig(steps=-1)
+    with pytest.raises(ValueError, match="optimizer"):
+        TrainConfig(steps=1, optimizer="rmsprop")
+    with pytest.raises(ValueError, match="unknown device"):
+        resolve_device("tpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="CUDA is not available"):
+            resolve_device("cuda")
+    assert resolve_device("cpu").type == "cpu"
+
+
+def test_auto_device_honours_the_environment(monkeypatch):
+    monkeypatch.setenv("AEBOOK_DEVICE", "cpu")
+    assert resolve_device("auto").type == "cpu"
+    monkeypatch.setenv("AEBOOK_DEVICE", "gpu0")
+    with pytest.raises(ValueError, match="unknown device"):
+        resolve_device("auto")
