@@ -9,7 +9,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 REPRODUCED, PARTLY, NOT_REPRODUCED = "reproduced", "partly", "not reproduced"
 VERDICTS = (REPRODUCED, PARTLY, NOT_REPRODUCED)
@@ -40,49 +40,40 @@ def _value(measured: Mapping[str, float], key: str) -> float:
 
 
 @dataclass(frozen=True)
-class AtLeast(Rule):
+class _Threshold(Rule):
+    key: str
+    reproduced: float
+    partly: float | None = None
+
+    higher_is_better: ClassVar[bool] = True
+
+    def _passes(self, value: float, bound: float) -> bool:
+        return value >= bound if self.higher_is_better else value <= bound
+
+    def verdict(self, measured: Mapping[str, float]) -> str:
+        v = _value(measured, self.key)
+        if math.isnan(v):
+            return NOT_REPRODUCED
+        if self._passes(v, self.reproduced):
+            return REPRODUCED
+        if self.partly is not None and self._passes(v, self.partly):
+            return PARTLY
+        return NOT_REPRODUCED
+
+    def describe(self) -> str:
+        sign = "≥" if self.higher_is_better else "≤"
+        text = f"{self.key} {sign} {_fmt(self.reproduced)}"
+        return text + (f" (partly: {sign} {_fmt(self.partly)})" if self.partly is not None else "")
+
+
+class AtLeast(_Threshold):
     """Reproduced when ``measured[key] >= reproduced``, partly when ``>= partly``."""
 
-    key: str
-    reproduced: float
-    partly: float | None = None
 
-    def verdict(self, measured: Mapping[str, float]) -> str:
-        v = _value(measured, self.key)
-        if math.isnan(v):
-            return NOT_REPRODUCED
-        if v >= self.reproduced:
-            return REPRODUCED
-        if self.partly is not None and v >= self.partly:
-            return PARTLY
-        return NOT_REPRODUCED
-
-    def describe(self) -> str:
-        text = f"{self.key} ≥ {_fmt(self.reproduced)}"
-        return text + (f" (partly: ≥ {_fmt(self.partly)})" if self.partly is not None else "")
-
-
-@dataclass(frozen=True)
-class AtMost(Rule):
+class AtMost(_Threshold):
     """Reproduced when ``measured[key] <= reproduced``, partly when ``<= partly``."""
 
-    key: str
-    reproduced: float
-    partly: float | None = None
-
-    def verdict(self, measured: Mapping[str, float]) -> str:
-        v = _value(measured, self.key)
-        if math.isnan(v):
-            return NOT_REPRODUCED
-        if v <= self.reproduced:
-            return REPRODUCED
-        if self.partly is not None and v <= self.partly:
-            return PARTLY
-        return NOT_REPRODUCED
-
-    def describe(self) -> str:
-        text = f"{self.key} ≤ {_fmt(self.reproduced)}"
-        return text + (f" (partly: ≤ {_fmt(self.partly)})" if self.partly is not None else "")
+    higher_is_better = False
 
 
 @dataclass(frozen=True)

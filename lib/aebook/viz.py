@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+if TYPE_CHECKING:
+    import ipywidgets
+    from IPython.display import HTML
+    from matplotlib.figure import Figure
 
-def image_grid(images: np.ndarray, titles: Sequence[str], rows: int = 1, cmap: str = "gray", size: float = 1.6):
+
+def image_grid(
+    images: np.ndarray, titles: Sequence[str], rows: int = 1, cmap: str = "gray", size: float = 1.8
+) -> Figure:
     """Show images side by side with a title each; return the matplotlib figure."""
     import matplotlib.pyplot as plt
 
@@ -18,7 +26,7 @@ def image_grid(images: np.ndarray, titles: Sequence[str], rows: int = 1, cmap: s
         ax.set_axis_off()
     for ax, img, title in zip(axes.flat, images, titles):
         ax.imshow(img, cmap=cmap, vmin=0, vmax=1)
-        ax.set_title(title, fontsize=8)
+        ax.set_title(title, fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -29,7 +37,7 @@ def frames_animation(
     interval_ms: int = 150,
     cmap: str = "gray",
     size: float = 2.6,
-):
+) -> HTML:
     """An animation over ``frames`` (T, H, W) as self-contained HTML (jshtml) that plays in the static book."""
     import matplotlib.pyplot as plt
     from IPython.display import HTML
@@ -43,7 +51,7 @@ def frames_animation(
     im = ax.imshow(frames[0], cmap=cmap, vmin=0, vmax=1)
     title = ax.set_title(labels[0], fontsize=9)
 
-    def update(i: int):
+    def update(i: int) -> tuple:
         im.set_data(frames[i])
         title.set_text(labels[i])
         return im, title
@@ -62,7 +70,7 @@ def image_slider(
     step: float = 0.02,
     description: str = "t",
     cmap: str = "gray",
-):
+) -> ipywidgets.VBox:
     """An ipywidgets slider that redraws ``render(value)`` as an image: works in a live kernel only."""
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
