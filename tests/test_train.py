@@ -95,3 +95,28 @@ def test_auto_device_honours_the_environment(monkeypatch):
     monkeypatch.setenv("AEBOOK_DEVICE", "gpu0")
     with pytest.raises(ValueError, match="unknown device"):
         resolve_device("auto")
+
+
+def test_models_differing_only_in_a_flag_get_different_keys(data):
+    from aebook.models.disk_ae import DiskAutoencoder
+
+    images = torch.rand(8, 64, 64)
+    cfg = TrainConfig(steps=1, batch_size=4)
+    standard = train(DiskAutoencoder(), images, cfg, progress=False)
+    linear = train(DiskAutoencoder(linear_encoder=True), images, cfg, progress=False)
+    assert standard.key != linear.key and not linear.from_cache
+
+
+class Scaled(nn.Module):
+    def __init__(self, factor: float) -> None:
+        super().__init__()
+        self.factor = factor
+        self.lin = nn.Linear(8, 8)
+
+    def forward(self, x):
+        return self.lin(x) * self.factor
+
+
+def test_plain_attributes_enter_the_key(data):
+    cfg = TrainConfig(steps=1, batch_size=4)
+    assert train(Scaled(1.0), data, cfg, progress=False).key != train(Scaled(2.0), data, cfg, progress=False).key

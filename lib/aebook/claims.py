@@ -135,7 +135,7 @@ class Claim:
 
     def measured_text(self) -> str:
         """The measured figures as ``name = value`` pairs."""
-        return ", ".join(f"{k} = {_fmt(round(v, 4))}" for k, v in self.measured.items())
+        return ", ".join(f"{k} = {_fmt(v)}" for k, v in self.measured.items())
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready record of the claim, its figures, its rule and its verdict."""

@@ -98,10 +98,18 @@ def settings_key(model: nn.Module, data: torch.Tensor, config: TrainConfig, extr
         source = inspect.getsource(type(model))
     except (OSError, TypeError):
         source = ""
+    # Plain attributes hold settings that change the forward pass without changing any parameter's shape.
+    settings = {
+        f"{name}.{k}": v
+        for name, module in model.named_modules()
+        for k, v in vars(module).items()
+        if not k.startswith("_") and k != "training" and isinstance(v, (bool, int, float, str, tuple, list))
+    }
     spec = {
         "model": f"{type(model).__module__}.{type(model).__qualname__}",
         "model_source": hashlib.sha256(source.encode()).hexdigest(),
         "architecture": repr(model),
+        "settings": settings,
         "shapes": {k: list(v.shape) for k, v in model.state_dict().items()},
         "data": tensor_digest(data),
         "config": asdict(config),

@@ -1,4 +1,7 @@
-"""Figures that move: an ipywidgets slider for a live kernel and a jshtml animation for the static book."""
+"""Figures that move, twice: an ipywidgets slider for a live kernel and a jshtml animation for the static book.
+
+Both take the same ``draw(ax, value)`` function, so the slider and the animation always show the same figure.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,10 @@ import numpy as np
 if TYPE_CHECKING:
     import ipywidgets
     from IPython.display import HTML
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
+
+Draw = Callable[["Axes", float], None]
 
 
 def image_grid(
@@ -31,62 +37,87 @@ def image_grid(
     return fig
 
 
-def frames_animation(
-    frames: np.ndarray,
-    labels: Sequence[str],
+def _axes(ncols: int, figsize: tuple[float, float]) -> tuple:
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, ncols, figsize=figsize)
+    return fig, axes
+
+
+def _clear(axes) -> None:
+    for ax in np.atleast_1d(axes):
+        ax.clear()
+
+
+def figure_animation(
+    draw: Draw,
+    values: Sequence[float],
+    figsize: tuple[float, float] = (5, 3),
     interval_ms: int = 150,
-    cmap: str = "gray",
-    size: float = 2.6,
+    ncols: int = 1,
 ) -> HTML:
-    """An animation over ``frames`` (T, H, W) as self-contained HTML (jshtml) that plays in the static book."""
+    """Play ``draw(ax, v)`` for each v as a self-contained HTML animation (jshtml) that moves in the static book.
+
+    With ``ncols > 1``, ``draw`` receives the row of axes instead of one.
+    """
     import matplotlib.pyplot as plt
     from IPython.display import HTML
     from matplotlib import animation
 
-    frames = np.asarray(frames)
-    if len(frames) != len(labels):
-        raise ValueError(f"{len(frames)} frames but {len(labels)} labels")
-    fig, ax = plt.subplots(figsize=(size, size + 0.3))
-    ax.set_axis_off()
-    im = ax.imshow(frames[0], cmap=cmap, vmin=0, vmax=1)
-    title = ax.set_title(labels[0], fontsize=9)
+    values = list(values)
+    if not values:
+        raise ValueError("an animation needs at least one value")
+    fig, ax = _axes(ncols, figsize)
 
-    def update(i: int) -> tuple:
-        im.set_data(frames[i])
-        title.set_text(labels[i])
-        return im, title
+    def update(i: int) -> list:
+        _clear(ax)
+        draw(ax, values[i])
+        return []
 
-    anim = animation.FuncAnimation(fig, update, frames=len(frames), interval=interval_ms, blit=False)
+    update(0)
+    fig.tight_layout()
+    anim = animation.FuncAnimation(fig, update, frames=len(values), interval=interval_ms, blit=False)
     html = anim.to_jshtml(default_mode="loop")
     plt.close(fig)
     return HTML(html)
 
 
-def image_slider(
-    render: Callable[[float], np.ndarray],
-    label: Callable[[float], str],
-    start: float = 0.0,
-    stop: float = 1.0,
-    step: float = 0.02,
-    description: str = "t",
-    cmap: str = "gray",
+def figure_slider(
+    draw: Draw,
+    start: float,
+    stop: float,
+    step: float,
+    description: str = "value",
+    figsize: tuple[float, float] = (5, 3),
+    ncols: int = 1,
 ) -> ipywidgets.VBox:
-    """An ipywidgets slider that redraws ``render(value)`` as an image: works in a live kernel only."""
+    """An ipywidgets slider that redraws ``draw(ax, value)``: live in a kernel, inert in the static book."""
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
 
     out = widgets.Output()
-    slider = widgets.FloatSlider(value=start, min=start, max=stop, step=step, description=description)
+    slider = widgets.FloatSlider(value=start, min=min(start, stop), max=max(start, stop), step=step,
+                                 description=description)
 
-    def draw(value: float) -> None:
+    def redraw(value: float) -> None:
         with out:
             out.clear_output(wait=True)
-            fig, ax = plt.subplots(figsize=(2.6, 2.9))
-            ax.imshow(render(value), cmap=cmap, vmin=0, vmax=1)
-            ax.set_title(label(value), fontsize=9)
-            ax.set_axis_off()
+            fig, ax = _axes(ncols, figsize)
+            draw(ax, value)
+            fig.tight_layout()
             plt.show()
 
-    slider.observe(lambda change: draw(change["new"]), names="value")
-    draw(start)
+    slider.observe(lambda change: redraw(change["new"]), names="value")
+    redraw(start)
     return widgets.VBox([slider, out])
+
+
+def image_drawer(render: Callable[[float], np.ndarray], label: Callable[[float], str], cmap: str = "gray") -> Draw:
+    """A ``draw(ax, value)`` that shows the image ``render(value)`` titled ``label(value)``."""
+
+    def draw(ax: Axes, value: float) -> None:
+        ax.imshow(render(value), cmap=cmap, vmin=0, vmax=1)
+        ax.set_title(label(value), fontsize=9)
+        ax.set_axis_off()
+
+    return draw

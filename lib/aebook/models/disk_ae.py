@@ -51,6 +51,13 @@ class DiskAutoencoder(nn.Module):
             for i in range(n_layers)
         )
 
+    def extra_repr(self) -> str:
+        """The constructor's flags, so that the repr (and the weight cache key) tells the variants apart."""
+        return (
+            f"size={self.size}, code_dim={self.code_dim}, alpha={self.alpha}, "
+            f"linear_encoder={self.linear_encoder}"
+        )
+
     def _act(self, x: torch.Tensor) -> torch.Tensor:
         return nn.functional.leaky_relu(x, self.alpha)
 
