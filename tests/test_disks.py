@@ -45,3 +45,15 @@ def test_antialiased_disks_are_grey_on_the_edge_only():
 def test_evenly_spaced_radii():
     r = evenly_spaced_radii(5, 32, r_min=0)
     np.testing.assert_allclose(np.diff(r), 8.0)
+
+
+def test_squares_and_ellipses_have_the_right_area_and_unknown_shapes_are_refused():
+    from aebook.data.disks import shape_images
+
+    sq = shape_images("square", [10.0], size=64)[0]
+    assert sq.sum() == 20 * 20  # pixel centres at ±0.5 … ±9.5 around the centre
+    el = shape_images("ellipse", [20.0], size=64, aspect=0.5)[0]
+    np.testing.assert_allclose(el.sum(), np.pi * 20 * 10, rtol=0.03)
+    np.testing.assert_allclose(fitted_radius(shape_images("square", [7.0, 15.0]), "square"), [7.0, 15.0], rtol=0.05)
+    with pytest.raises(ValueError, match="unknown shape"):
+        shape_images("triangle", [3.0])

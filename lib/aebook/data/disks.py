@@ -1,4 +1,4 @@
-"""Centred disks on an m×m grid (paper 000): radii, images, and radii sets with holes or a maximum."""
+"""Centred disks (and squares, ellipses) on an m×m grid (paper 000): radii sets with holes or a maximum, images."""
 
 from __future__ import annotations
 
@@ -68,28 +68,54 @@ def in_intervals(radii: np.ndarray, intervals: Sequence[Interval]) -> np.ndarray
     return mask
 
 
-def disk_images(radii: Sequence[float], size: int = 64, antialias: int = 1) -> np.ndarray:
-    """Render centred disks, one per radius, as float32 images of shape ``(n, size, size)``.
+def _inside(kind: str, x: np.ndarray, y: np.ndarray, r: np.ndarray, aspect: float) -> np.ndarray:
+    if kind == "disk":
+        return x**2 + y**2 <= r**2
+    if kind == "square":
+        return np.maximum(np.abs(x), np.abs(y)) <= r
+    if kind == "ellipse":
+        return (x / r) ** 2 + (y / (aspect * r)) ** 2 <= 1.0
+    raise ValueError(f"unknown shape {kind!r}: use one of {', '.join(SHAPES)}")
 
+
+SHAPES = ("disk", "square", "ellipse")
+
+
+def shape_images(
+    kind: str, radii: Sequence[float], size: int = 64, antialias: int = 1, aspect: float = 0.6
+) -> np.ndarray:
+    """Render centred shapes, one per size parameter r, as float32 images ``(n, size, size)``.
+
+    ``disk``: radius r; ``square``: axis-aligned, half-side r; ``ellipse``: semi-axes r (horizontal) and aspect·r.
     The centre is the middle of the grid, ``((size-1)/2, (size-1)/2)``. With ``antialias=1`` the images are
     binary, as in the paper; ``antialias=k>1`` averages a k×k sub-pixel grid (grey edges).
     """
+    if kind not in SHAPES:
+        raise ValueError(f"unknown shape {kind!r}: use one of {', '.join(SHAPES)}")
     if size < 2:
         raise ValueError(f"size must be at least 2, got {size}")
     if antialias < 1:
         raise ValueError(f"antialias must be a positive integer, got {antialias}")
-    r = np.asarray(radii, dtype=np.float64).reshape(-1, 1, 1)
+    r = np.maximum(np.asarray(radii, dtype=np.float64).reshape(-1, 1, 1), 1e-9)
     offsets = (np.arange(antialias) + 0.5) / antialias - 0.5
-    coords = np.arange(size)[:, None] + offsets[None, :]  # (size, k) sub-pixel coordinates
-    centred = (coords - (size - 1) / 2.0).reshape(-1)
-    d2 = centred[:, None] ** 2 + centred[None, :] ** 2  # (size*k, size*k)
-    inside = (d2[None] <= r**2).astype(np.float32)
+    coords = ((np.arange(size)[:, None] + offsets[None, :]) - (size - 1) / 2.0).reshape(-1)
+    inside = _inside(kind, coords[None, None, :], coords[None, :, None], r, aspect).astype(np.float32)
     if antialias > 1:
         inside = inside.reshape(len(r), size, antialias, size, antialias).mean(axis=(2, 4))
     return inside.astype(np.float32)
 
 
-def fitted_radius(images: np.ndarray) -> np.ndarray:
-    """Estimate each image's disk radius from its mass: ``sqrt(sum(clip(y, 0, 1)) / pi)``."""
+def disk_images(radii: Sequence[float], size: int = 64, antialias: int = 1) -> np.ndarray:
+    """Render centred disks, one per radius (binary unless ``antialias > 1``): ``shape_images('disk', ...)``."""
+    return shape_images("disk", radii, size, antialias)
+
+
+def shape_area_factor(kind: str, aspect: float = 0.6) -> float:
+    """The area of a shape of size parameter r, divided by r²."""
+    return {"disk": np.pi, "square": 4.0, "ellipse": np.pi * aspect}[kind]
+
+
+def fitted_radius(images: np.ndarray, kind: str = "disk", aspect: float = 0.6) -> np.ndarray:
+    """Estimate each image's size parameter from its mass: ``sqrt(sum(clip(y, 0, 1)) / (area of r = 1))``."""
     y = np.clip(np.asarray(images, dtype=np.float64), 0.0, 1.0)
-    return np.sqrt(y.reshape(len(y), -1).sum(axis=1) / np.pi)
+    return np.sqrt(y.reshape(len(y), -1).sum(axis=1) / shape_area_factor(kind, aspect))

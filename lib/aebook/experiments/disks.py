@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from aebook.analysis import codes, images
-from aebook.data.disks import Interval, disk_images, fitted_radius, sample_radii
+from aebook.data.disks import Interval, fitted_radius, sample_radii, shape_images
 from aebook.models.disk_ae import DiskAutoencoder
 from aebook.train import Callback, TrainConfig, TrainResult, train
 
@@ -31,11 +31,12 @@ def train_on_radii(
     name: str = "autoencoder",
     callbacks: Sequence[Callback] = (),
     extra_key: dict[str, Any] | None = None,
+    shape: str = "disk",
 ) -> TrainResult:
-    """Train ``model`` (default: the Table 1 autoencoder) on disks with radii uniform in (0, r_max] minus ``exclude``."""
+    """Train ``model`` (default: the Table 1 autoencoder) on centred shapes, sizes uniform in (0, r_max] minus ``exclude``."""
     r_max = size / 2 if r_max is None else r_max
     radii = sample_radii(n_train, r_max=r_max, exclude=exclude, seed=seed)
-    data = torch.from_numpy(disk_images(radii, size))
+    data = torch.from_numpy(shape_images(shape, radii, size))
     config = TrainConfig(steps=steps, batch_size=batch_size, lr=lr, seed=seed)
     model = model if model is not None else DiskAutoencoder(size=size)
     return train(model, data, config, name=name, device=device, callbacks=callbacks, extra_key=extra_key)
@@ -54,10 +55,10 @@ class RadiusSweep:
     r_hat: np.ndarray
 
 
-def radius_sweep(model: nn.Module, radii: np.ndarray, size: int = 64) -> RadiusSweep:
-    """Encode and decode a disk of each radius; measure squared error, IoU and the output's fitted radius."""
+def radius_sweep(model: nn.Module, radii: np.ndarray, size: int = 64, shape: str = "disk") -> RadiusSweep:
+    """Encode and decode a shape of each size; measure squared error, IoU and the output's fitted size."""
     radii = np.asarray(radii, dtype=float)
-    x = disk_images(radii, size)
+    x = shape_images(shape, radii, size)
     z = codes.encode(model, x)
     y = codes.decode(model, z)
-    return RadiusSweep(radii, x, y, z, images.mse_per_image(y, x), images.iou(y, x), fitted_radius(y))
+    return RadiusSweep(radii, x, y, z, images.mse_per_image(y, x), images.iou(y, x), fitted_radius(y, shape))
