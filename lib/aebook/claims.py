@@ -6,7 +6,7 @@ import html
 import json
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -226,7 +226,3 @@ class ClaimsTable:
             return
         glue("claims", self, display=False)
 
-
-def load_claims(paths: Sequence[str | Path]) -> list[dict[str, Any]]:
-    """Read claims JSON files written by :meth:`ClaimsTable.write_json`."""
-    return [json.loads(Path(p).read_text()) for p in paths]
