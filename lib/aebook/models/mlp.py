@@ -14,7 +14,8 @@ class MLPAutoencoder(nn.Module):
     """``in_dim → hidden… → code → …hidden → in_dim`` with untied weights; the last hidden size is the code.
 
     With ``hidden=(h,)`` this is the one-hidden-layer untied autoencoder r(x) = R·σ(Wx + b) + c. The output layer
-    is linear unless ``out_activation`` names one of ``ACTIVATIONS``.
+    is linear unless ``out_activation`` names one of ``ACTIVATIONS``; ``linear_code=True`` leaves the code layer
+    without activation (a deep autoencoder with a linear bottleneck, as in paper 002).
     """
 
     def __init__(
@@ -23,6 +24,7 @@ class MLPAutoencoder(nn.Module):
         hidden: Sequence[int] = (1000,),
         activation: str = "relu",
         out_activation: str | None = None,
+        linear_code: bool = False,
     ) -> None:
         super().__init__()
         for name in (activation, out_activation):
@@ -31,11 +33,13 @@ class MLPAutoencoder(nn.Module):
         if in_dim < 1 or not hidden or min(hidden) < 1:
             raise ValueError("in_dim and every hidden size must be positive, with at least one hidden layer")
         self.in_dim, self.hidden = in_dim, tuple(hidden)
-        self.activation, self.out_activation = activation, out_activation
+        self.activation, self.out_activation, self.linear_code = activation, out_activation, linear_code
         sizes = [in_dim, *hidden]
         enc: list[nn.Module] = []
-        for a, b in zip(sizes, sizes[1:]):
-            enc += [nn.Linear(a, b), ACTIVATIONS[activation]()]
+        for i, (a, b) in enumerate(zip(sizes, sizes[1:])):
+            enc.append(nn.Linear(a, b))
+            if not (linear_code and i == len(sizes) - 2):
+                enc.append(ACTIVATIONS[activation]())
         self.encoder = nn.Sequential(*enc)
         back = sizes[::-1]
         dec: list[nn.Module] = []
