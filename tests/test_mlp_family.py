@@ -46,3 +46,17 @@ def test_bad_families_are_refused():
         MLPFamily([])
     with pytest.raises(ValueError, match="unknown activation"):
         MLPFamily([2], activation="swish")
+
+
+def test_the_family_trains_through_the_book_training_loop():
+    from aebook.models.mlp_family import family_mse
+    from aebook.train import TrainConfig, train
+
+    data = torch.rand(64, 12, generator=torch.Generator().manual_seed(0))
+    cfg = TrainConfig(steps=30, batch_size=16, lr=1e-2)
+    first = train(MLPFamily([2, 3], in_dim=12, hidden=(8,)), data, cfg, loss_fn=family_mse, progress=False)
+    assert first.history["loss"][-1] < first.history["loss"][0]
+    again = train(MLPFamily([2, 3], in_dim=12, hidden=(8,)), data, cfg, loss_fn=family_mse, progress=False)
+    assert again.from_cache
+    other = train(MLPFamily([2, 4], in_dim=12, hidden=(8,)), data, cfg, loss_fn=family_mse, progress=False)
+    assert other.key != first.key  # the latent sizes enter the cache key

@@ -120,3 +120,13 @@ class Scaled(nn.Module):
 def test_plain_attributes_enter_the_key(data):
     cfg = TrainConfig(steps=1, batch_size=4)
     assert train(Scaled(1.0), data, cfg, progress=False).key != train(Scaled(2.0), data, cfg, progress=False).key
+
+
+def test_the_loss_function_enters_the_key(data):
+    def l1(model, batch):
+        return (model(batch) - batch).abs().mean()
+
+    cfg = TrainConfig(steps=2, batch_size=4)
+    plain = train(tiny_model(), data, cfg, progress=False)
+    other = train(tiny_model(), data, cfg, loss_fn=l1, progress=False)
+    assert other.key != plain.key and not other.from_cache

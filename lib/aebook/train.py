@@ -92,12 +92,22 @@ def tensor_digest(t: torch.Tensor) -> str:
     return h.hexdigest()
 
 
-def settings_key(model: nn.Module, data: torch.Tensor, config: TrainConfig, extra: Mapping[str, Any]) -> str:
-    """Hash the model (class source and architecture), the data, the settings and ``extra`` into a short key."""
+def _source_digest(obj: Any) -> str:
     try:
-        source = inspect.getsource(type(model))
+        source = inspect.getsource(obj)
     except (OSError, TypeError):
         source = ""
+    return hashlib.sha256(source.encode()).hexdigest()
+
+
+def settings_key(
+    model: nn.Module,
+    data: torch.Tensor,
+    config: TrainConfig,
+    extra: Mapping[str, Any],
+    loss_fn: LossFn = reconstruction_mse,
+) -> str:
+    """Hash the model (class source and architecture), the data, the settings, the loss and ``extra`` into a key."""
     # Plain attributes hold settings that change the forward pass without changing any parameter's shape.
     settings = {
         f"{name}.{k}": v
@@ -107,7 +117,9 @@ def settings_key(model: nn.Module, data: torch.Tensor, config: TrainConfig, extr
     }
     spec = {
         "model": f"{type(model).__module__}.{type(model).__qualname__}",
-        "model_source": hashlib.sha256(source.encode()).hexdigest(),
+        "model_source": _source_digest(type(model)),
+        "loss": f"{getattr(loss_fn, '__module__', '')}.{getattr(loss_fn, '__qualname__', type(loss_fn).__name__)}",
+        "loss_source": _source_digest(loss_fn),
         "architecture": repr(model),
         "settings": settings,
         "shapes": {k: list(v.shape) for k, v in model.state_dict().items()},
@@ -159,7 +171,7 @@ def train(
     for module in model.modules():
         if hasattr(module, "reset_parameters"):
             module.reset_parameters()
-    key = settings_key(model, data, config, extra)
+    key = settings_key(model, data, config, extra, loss_fn)
     folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     final_path, ckpt_path = folder / f"{key}.pt", folder / f"{key}.ckpt"
     dev = resolve_device(device)

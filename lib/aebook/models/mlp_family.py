@@ -103,3 +103,9 @@ class MLPFamily(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Every member's reconstruction of the same batch: (n_models, n, in_dim)."""
         return self.decode(self.encode(x))
+
+
+def family_mse(model: MLPFamily, batch: torch.Tensor) -> torch.Tensor:
+    """Loss for :func:`aebook.train.train`: the sum over members of each member's mean squared error."""
+    target = batch.flatten(1)
+    return ((model(target) - target) ** 2).mean(dim=(1, 2)).sum()
