@@ -36,7 +36,7 @@ def ring_weights(t: np.ndarray) -> np.ndarray:
 
 
 def normalise(f: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """Scale a radial function to unit 2-D L2 norm (rings of unit width) and positive value at the centre."""
+    """Scale a radial function to unit 2-D L2 norm (rings of unit width), flipped so its peak or centre is positive."""
     f = np.asarray(f, dtype=float)
     norm = np.sqrt((f**2 * ring_weights(t)).sum())
     if norm == 0:

@@ -28,25 +28,28 @@ def _forward(model: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torch.Ten
     return z, model.decode(z).reshape(len(x), -1)
 
 
+def _encoder_decoder_jacobians(
+    model: nn.Module, x: torch.Tensor, chunk: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """y = decode(encode(x)), Df_enc(x) (n, d, n_in) and Df_dec(z) (n, n_in, d) for each row of x."""
+    z, y = _forward(model, x)
+
+    def decode_flat(v: torch.Tensor) -> torch.Tensor:
+        return model.decode(v).reshape(len(v), -1)
+
+    return y, jacobians(model.encode, x, chunk), jacobians(decode_flat, z, chunk)
+
+
 def composed_spectra(model: nn.Module, x: torch.Tensor, chunk: int = 256) -> Spectra:
     """Eigenvalues of J_I(x) (via the d×d product) and J_L(z) at each row of ``x`` (n, n_in)."""
-    x = x.reshape(len(x), -1)
-    z, y = _forward(model, x)
-    enc = lambda v: model.encode(v)  # noqa: E731 - small adaptors for jacobians()
-    dec = lambda v: model.decode(v).reshape(len(v), -1)  # noqa: E731
-    j_enc_x = jacobians(enc, x, chunk)  # (n, d, n_in)
-    j_dec_z = jacobians(dec, z, chunk)  # (n, n_in, d)
-    j_enc_y = jacobians(enc, y, chunk)  # (n, d, n_in)
-    small_i = j_enc_x @ j_dec_z  # (n, d, d): same nonzero spectrum as J_I = j_dec_z @ j_enc_x
-    small_l = j_enc_y @ j_dec_z  # J_L itself
-    small_i, small_l = small_i.detach().double(), small_l.detach().double()
+    y, j_enc_x, j_dec_z = _encoder_decoder_jacobians(model, x.reshape(len(x), -1), chunk)
+    j_enc_y = jacobians(model.encode, y, chunk)  # (n, d, n_in)
+    small_i = (j_enc_x @ j_dec_z).detach().double()  # same nonzero spectrum as J_I = j_dec_z @ j_enc_x
+    small_l = (j_enc_y @ j_dec_z).detach().double()  # J_L itself
     return Spectra(torch.linalg.eigvals(small_i), torch.linalg.eigvals(small_l))
 
 
-def full_input_jacobian(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+def full_input_jacobian(model: nn.Module, x: torch.Tensor, chunk: int = 256) -> torch.Tensor:
     """The full n_in × n_in J_I(x) = Df_dec(z)·Df_enc(x) at each row of ``x``: for tests and benchmarks only."""
-    x = x.reshape(len(x), -1)
-    z, _ = _forward(model, x)
-    j_enc_x = jacobians(lambda v: model.encode(v), x)
-    j_dec_z = jacobians(lambda v: model.decode(v).reshape(len(v), -1), z)
+    _, j_enc_x, j_dec_z = _encoder_decoder_jacobians(model, x.reshape(len(x), -1), chunk)
     return (j_dec_z @ j_enc_x).detach()
