@@ -58,13 +58,14 @@ class MLPFamily(nn.Module):
         out = []
         for i, d in enumerate(self.latent_sizes):
             member = MLPAutoencoder(self.in_dim, (*self.hidden, d), self.activation, self.out_activation, linear_code=True)
+            member = member.to(self.mask.device, self.mask.dtype)  # copy the weights without rounding
             linears = [mod for mod in member.modules() if isinstance(mod, nn.Linear)]
             with torch.no_grad():
                 for layer, (lin, w, b) in enumerate(zip(linears, self.weights, self.biases)):
                     rows, cols = self._block(layer, d)
                     lin.weight.copy_(w[i, :rows, :cols])
                     lin.bias.copy_(b[i, :rows])
-            out.append(member.to(self.mask.device))
+            out.append(member)
         return out
 
     def reset_parameters(self) -> None:

@@ -1,0 +1,93 @@
+"""Spectra of J_I and J_L for every member of an :class:`~aebook.models.mlp_family.MLPFamily` at once (paper 002).
+
+For an MLP the Jacobians are products of weight matrices and diagonal activation derivatives, so no autograd is
+needed: Df_enc(x) = W_k·D_{k-1}·…·D_1·W_1 and Df_dec(z) = D_out·W_out·…·D·W_{k+1}. Each product is formed from the
+latent side, so the largest intermediate is (models, points, d_max, n_in) and the d×d products
+Df_enc(x)·Df_dec(z) (same nonzero spectrum as J_I) and Df_enc(y)·Df_dec(z) (= J_L) never pass through an
+n_in×n_in matrix. The generic, autograd-based :func:`aebook.analysis.spectra.composed_spectra` gives the same
+eigenvalues member by member; this one is the fast path for a whole family.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from aebook.analysis.spectra import Spectra
+from aebook.models.mlp_family import MLPFamily
+
+
+def _derivative(name: str | None, pre: torch.Tensor) -> torch.Tensor:
+    """Elementwise derivative of the activation ``name`` at pre-activations ``pre``."""
+    if name is None:
+        return torch.ones_like(pre)
+    if name == "relu":
+        return (pre > 0).to(pre.dtype)  # autograd's convention: ReLU'(0) = 0
+    if name == "tanh":
+        return 1 - torch.tanh(pre) ** 2
+    if name == "sigmoid":
+        s = torch.sigmoid(pre)
+        return s * (1 - s)
+    raise ValueError(f"no derivative for activation {name!r}")
+
+
+def _pre_activations(family: MLPFamily, h: torch.Tensor, layers: range) -> list[torch.Tensor]:
+    """Pre-activations of ``layers`` for inputs ``h`` (models, n, width); ReLU-type activation between layers."""
+    out = []
+    act = {"relu": torch.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid}[family.activation]
+    for i, layer in enumerate(layers):
+        if i:
+            h = act(h)
+        h = torch.baddbmm(family.biases[layer].unsqueeze(1), h, family.weights[layer].transpose(1, 2))
+        out.append(h)
+    return out
+
+
+def _times_weight(jac: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """(models, n, r, out) @ (models, out, in) → (models, n, r, in), as one flat batched matmul (much faster)."""
+    m, n, r, out = jac.shape
+    return torch.bmm(jac.reshape(m, n * r, out), weight).reshape(m, n, r, -1)
+
+
+def _encoder_jacobian(family: MLPFamily, x: torch.Tensor) -> torch.Tensor:
+    """Df_enc at each input: (models, n, d_max, n_in), rows of unused latent units zero."""
+    k = family.n_encoder_layers
+    pres = _pre_activations(family, x, range(k))
+    w_last = family.weights[k - 1] * family.mask.unsqueeze(2)  # (M, d_max, width)
+    jac = w_last.unsqueeze(1).expand(-1, x.shape[1], -1, -1)
+    for layer in range(k - 2, -1, -1):
+        jac = _times_weight(jac * _derivative(family.activation, pres[layer]).unsqueeze(2), family.weights[layer])
+    return jac
+
+
+def _times_decoder_jacobian(family: MLPFamily, left: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    """``left`` (models, n, r, n_in) times Df_dec(z): (models, n, r, d_max), columns of unused units zero."""
+    k, n_layers = family.n_encoder_layers, len(family.weights)
+    pres = _pre_activations(family, z, range(k, n_layers))
+    jac = left
+    for i in reversed(range(len(pres))):
+        layer = k + i
+        name = family.out_activation if layer == n_layers - 1 else family.activation
+        jac = _times_weight(jac * _derivative(name, pres[i]).unsqueeze(2), family.weights[layer])
+    return jac * family.mask[:, None, None, :]
+
+
+@torch.no_grad()
+def family_spectra(family: MLPFamily, x: torch.Tensor, chunk: int = 128) -> list[Spectra]:
+    """Eigenvalues of J_I(x) (its d nonzero ones) and J_L(z) for each member: one Spectra (n, d) per member.
+
+    ``x`` is (n, n_in) on the family's device; ``chunk`` points are processed at a time (memory grows as
+    models × chunk × d_max × n_in floats).
+    """
+    x = x.reshape(len(x), -1).to(family.mask.device, family.mask.dtype)
+    small_i, small_l = [], []
+    for start in range(0, len(x), chunk):
+        xb = x[start : start + chunk].unsqueeze(0).expand(len(family.latent_sizes), -1, -1)
+        z = family.encode(xb)
+        y = family.decode(z)
+        small_i.append(_times_decoder_jacobian(family, _encoder_jacobian(family, xb), z).double().cpu())
+        small_l.append(_times_decoder_jacobian(family, _encoder_jacobian(family, y), z).double().cpu())
+    mats_i, mats_l = torch.cat(small_i, dim=1), torch.cat(small_l, dim=1)
+    out = []
+    for i, d in enumerate(family.latent_sizes):
+        out.append(Spectra(torch.linalg.eigvals(mats_i[i, :, :d, :d]), torch.linalg.eigvals(mats_l[i, :, :d, :d])))
+    return out

@@ -1,0 +1,178 @@
+"""Recipes for paper 002: train the MNIST family, draw the eleven evaluation sets, and summarise their spectra."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from aebook.analysis import eigen_stats as es
+from aebook.analysis.family_spectra import family_spectra
+from aebook.data.mnist import load_mnist
+from aebook.data.noise import NOISE_SETS, noise_images
+from aebook.device import resolve_device
+from aebook.models.mlp_family import MLPFamily, family_mse
+from aebook.train import TrainConfig, TrainResult, train
+
+#: The name of the training distribution among the evaluation sets.
+D_TRAIN = "MNIST (D_train)"
+#: The three sets the paper shows in its tables and box plots: bright, moderate, dark.
+SHOWN_SETS = ("beta 5 0.8", "truncated normal", "bernoulli 0.13")
+
+
+def mnist_vectors(split: str = "train") -> np.ndarray:
+    """MNIST images of a split ('train', 'test' or 'all' = the 70,000 of both) as float32 vectors in [0, 1]."""
+    splits = ["train", "test"] if split == "all" else [split]
+    return np.concatenate([load_mnist(s)[0].reshape(-1, 784) for s in splits]).astype(np.float32) / 255.0
+
+
+def evaluation_sets(n_points: int, seed: int = 0, names: Sequence[str] | None = None) -> dict[str, np.ndarray]:
+    """D_train (a seeded sample of the 70,000 MNIST images) and the noise sets of paper 002, ``n_points`` each."""
+    if n_points < 1:
+        raise ValueError(f"n_points must be positive, got {n_points}")
+    names = list(NOISE_SETS) if names is None else list(names)
+    mnist = mnist_vectors("all")
+    if n_points < len(mnist):
+        mnist = mnist[np.sort(np.random.default_rng(seed).choice(len(mnist), n_points, replace=False))]
+    return {D_TRAIN: mnist, **{name: noise_images(name, n_points, seed) for name in names}}
+
+
+def steps_for(epochs: float, n_train: int, batch_size: int) -> int:
+    """Optimiser steps that show the model ``epochs`` × ``n_train`` examples in batches of ``batch_size``."""
+    if epochs <= 0 or batch_size < 1:
+        raise ValueError("epochs and batch_size must be positive")
+    return max(1, math.ceil(epochs * n_train / batch_size))
+
+
+def train_family(
+    latent_sizes: Sequence[int],
+    *,
+    seed: int = 0,
+    epochs: float = 300,
+    batch_size: int = 256,
+    lr: float = 1e-3,
+    optimizer: str = "adam",
+    n_train: int = 60_000,
+    device: str = "auto",
+) -> TrainResult:
+    """Train one :class:`MLPFamily` (784-128-64-32-d, ReLU, tanh output) on the MNIST training images, all d at once."""
+    data = torch.from_numpy(mnist_vectors("train")[:n_train])
+    dev = resolve_device(device)
+    data = data.to(dev)  # on a GPU the whole of MNIST fits: no copy per step
+    config = TrainConfig(steps=steps_for(epochs, len(data), batch_size), batch_size=batch_size, lr=lr, seed=seed,
+                         optimizer=optimizer, checkpoint_every=2000)
+    family = MLPFamily(latent_sizes)
+    return train(family, data, config, loss_fn=family_mse, name=f"family seed {seed}", device=str(dev))
+
+
+@torch.no_grad()
+def reconstruct(family: MLPFamily, images: np.ndarray, batch_size: int = 2048) -> np.ndarray:
+    """Every member's reconstruction of ``images`` (n, 784): an array (members, n, 784)."""
+    dev = family.mask.device
+    out = [family(torch.from_numpy(images[i : i + batch_size]).to(dev)).cpu().numpy()
+           for i in range(0, len(images), batch_size)]
+    return np.concatenate(out, axis=1)
+
+
+def _pairwise_rms(a: np.ndarray) -> float:
+    """Mean RMS distance over all pairs of rows of ``a`` (n, p)."""
+    sq = (a**2).sum(1)
+    d2 = np.maximum(sq[:, None] + sq[None, :] - 2 * a @ a.T, 0) / a.shape[1]
+    iu = np.triu_indices(len(a), 1)
+    return float(np.sqrt(d2[iu]).mean())
+
+
+def spread_ratio(ood_recons: np.ndarray, mnist_recons: np.ndarray) -> float:
+    """How alike the reconstructions of OOD inputs are: their mean pairwise RMS distance over that of MNIST ones."""
+    return _pairwise_rms(ood_recons) / _pairwise_rms(mnist_recons)
+
+
+def nearest_distance(images: np.ndarray, reference: np.ndarray, batch_size: int = 512) -> np.ndarray:
+    """RMS distance from each image to its nearest neighbour in ``reference`` (both (n, 784))."""
+    ref = torch.from_numpy(reference)
+    ref_sq = (ref**2).sum(1)
+    out = []
+    for i in range(0, len(images), batch_size):
+        x = torch.from_numpy(images[i : i + batch_size])
+        d2 = (x**2).sum(1, keepdim=True) + ref_sq[None] - 2 * x @ ref.T
+        out.append(torch.sqrt(d2.min(1).values.clamp_min(0) / x.shape[1]).numpy())
+    return np.concatenate(out)
+
+
+@dataclass
+class SpectralSummary:
+    """Per set and latent size, the figures of paper 002's Figs. 1–6. Arrays are indexed [set, member]."""
+
+    latent_sizes: list[int]
+    set_names: list[str]
+    pixel_mean: np.ndarray
+    distance: np.ndarray  # median over points of ‖λ_JI − λ_JL‖²/d
+    arith_i: np.ndarray
+    geo_i: np.ndarray
+    arith_l: np.ndarray
+    geo_l: np.ndarray
+    std_log_i: np.ndarray
+    std_log_l: np.ndarray
+    reversed_i: np.ndarray  # fraction of points with a negative product of eigenvalues
+    reversed_l: np.ndarray
+    arg_mean_i: np.ndarray  # mean |Arg λ|
+    arg_mean_l: np.ndarray
+    near_zero_i: np.ndarray  # fraction of eigenvalues with |λ| < 1e-3
+    samples: dict[str, dict[str, list[np.ndarray]]] = field(default_factory=dict)  # for box plots
+    cloud: dict[str, list[np.ndarray]] = field(default_factory=dict)  # λ_JI of the first points, per member
+
+    def row(self, name: str) -> int:
+        """Index of a set by name."""
+        return self.set_names.index(name)
+
+
+def spectral_summary(family: MLPFamily, sets: dict[str, np.ndarray], chunk: int = 128, n_samples: int = 2000,
+                     keep_points: int = 200, seed: int = 0) -> SpectralSummary:
+    """Spectra of every member on every set, reduced set by set to the paper's per-d figures (memory: one set)."""
+    dev = family.mask.device
+    names = list(sets)
+    sizes = list(family.latent_sizes)
+    shape = (len(names), len(sizes))
+    figs = {k: np.zeros(shape) for k in ("distance", "arith_i", "geo_i", "arith_l", "geo_l", "std_log_i",
+                                          "std_log_l", "reversed_i", "reversed_l", "arg_mean_i", "arg_mean_l",
+                                          "near_zero_i")}
+    samples: dict[str, dict[str, list[np.ndarray]]] = {k: {} for k in ("log_i", "log_l", "arg_i", "arg_l")}
+    cloud: dict[str, list[np.ndarray]] = {}
+    rng = np.random.default_rng(seed)
+    for r, name in enumerate(names):
+        spectra = family_spectra(family, torch.from_numpy(sets[name]).to(dev), chunk)
+        cloud[name] = [spec.input_space[:keep_points].numpy() for spec in spectra]
+        for k in samples:
+            samples[k][name] = []
+        for c, spec in enumerate(spectra):
+            lam_i, lam_l = spec.input_space.numpy(), spec.latent_space.numpy()
+            figs["distance"][r, c] = np.median(es.eigen_distance(lam_i, lam_l))
+            figs["arith_i"][r, c], figs["geo_i"][r, c] = es.arithmetic_mean_modulus(lam_i), es.geometric_mean_modulus(lam_i)
+            figs["arith_l"][r, c], figs["geo_l"][r, c] = es.arithmetic_mean_modulus(lam_l), es.geometric_mean_modulus(lam_l)
+            figs["std_log_i"][r, c], figs["std_log_l"][r, c] = es.log_modulus_std(lam_i), es.log_modulus_std(lam_l)
+            figs["reversed_i"][r, c] = es.orientation_reversed(lam_i).mean()
+            figs["reversed_l"][r, c] = es.orientation_reversed(lam_l).mean()
+            figs["arg_mean_i"][r, c] = es.abs_argument(lam_i).mean()
+            figs["arg_mean_l"][r, c] = es.abs_argument(lam_l).mean()
+            figs["near_zero_i"][r, c] = (np.abs(lam_i) < 1e-3).mean()
+            for k, values in (("log_i", es.log_modulus(lam_i)), ("log_l", es.log_modulus(lam_l)),
+                              ("arg_i", es.abs_argument(lam_i)), ("arg_l", es.abs_argument(lam_l))):
+                flat = values.ravel()
+                keep = rng.choice(len(flat), min(n_samples, len(flat)), replace=False)
+                samples[k][name].append(flat[keep])
+        del spectra
+    pixel_mean = np.array([float(sets[name].mean()) for name in names])
+    return SpectralSummary(sizes, names, pixel_mean, samples=samples, cloud=cloud, **figs)
+
+
+def rms_between(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean over rows of the RMS distance between corresponding rows of ``a`` and ``b`` (n, p)."""
+    return float(np.sqrt(((a - b) ** 2).mean(axis=-1)).mean())
+
+
+def disagreement_ratio(ood_a: np.ndarray, ood_b: np.ndarray, mnist_a: np.ndarray, mnist_b: np.ndarray) -> float:
+    """How much two models disagree on OOD inputs relative to MNIST inputs: RMS between their reconstructions, OOD / MNIST."""
+    return rms_between(ood_a, ood_b) / rms_between(mnist_a, mnist_b)

@@ -1,0 +1,59 @@
+"""The closed-form family spectra equal the autograd ones member by member, and the statistics read them right."""
+
+import numpy as np
+import pytest
+import torch
+from scipy.optimize import linear_sum_assignment
+
+from aebook.analysis import eigen_stats as es
+from aebook.analysis.family_spectra import family_spectra
+from aebook.analysis.spectra import composed_spectra
+from aebook.models.mlp_family import MLPFamily
+
+
+def match_error(a: np.ndarray, b: np.ndarray) -> float:
+    """Largest distance between two multisets of complex numbers after the best one-to-one matching."""
+    cost = np.abs(a[:, None] - b[None, :])
+    rows, cols = linear_sum_assignment(cost)
+    return float(cost[rows, cols].max())
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_family_spectra_equal_autograd_spectra_of_each_member(activation):
+    torch.manual_seed(0)
+    family = MLPFamily([2, 5, 3], in_dim=30, hidden=(12, 8), activation=activation).double()
+    with torch.no_grad():  # biases away from zero, so that the ReLU pattern is not trivial
+        for b in family.biases:
+            b.normal_()
+    x = torch.rand(9, 30, dtype=torch.float64)
+    fast = family_spectra(family, x, chunk=4)  # chunks of 4 exercise the concatenation
+    complex_seen = False
+    for member, spec in zip(family.members(), fast):
+        slow = composed_spectra(member.eval(), x)
+        assert spec.input_space.shape == slow.input_space.shape == (9, member.encoder[-1].out_features)
+        for a, b in zip(spec.input_space.numpy(), slow.input_space.numpy()):
+            assert match_error(a, b) < 1e-10
+        for a, b in zip(spec.latent_space.numpy(), slow.latent_space.numpy()):
+            assert match_error(a, b) < 1e-10
+        complex_seen |= bool((spec.input_space.imag.abs() > 1e-6).any())
+    assert complex_seen, "the test should cover complex eigenvalues"
+
+
+def test_sorting_and_distance():
+    lam = np.array([[1 - 2j, 0.5, 1 + 2j]])
+    np.testing.assert_allclose(es.sort_by_modulus(lam), [[1 + 2j, 1 - 2j, 0.5]])
+    # the same multiset in another order is at distance zero; a change of one eigenvalue by 0.3 costs 0.09 / d
+    assert es.eigen_distance(lam, lam[:, ::-1])[0] == pytest.approx(0.0)
+    assert es.eigen_distance(lam, np.array([[1 - 2j, 0.8, 1 + 2j]]))[0] == pytest.approx(0.09 / 3)
+
+
+def test_means_spread_orientation_and_arguments():
+    lam = np.array([[2.0, 0.5], [-1.0, 1.0], [1j, -1j]])
+    assert es.arithmetic_mean_modulus(lam) == pytest.approx(6.5 / 6)
+    assert es.geometric_mean_modulus(lam) == pytest.approx(1.0)  # log 2 + log 0.5 + 0 … = 0
+    assert es.log_modulus_std(lam) == pytest.approx(np.std([np.log(2), np.log(0.5), 0, 0, 0, 0]))
+    np.testing.assert_array_equal(es.orientation_reversed(lam), [False, True, False])  # 1j·(−1j) = 1 > 0
+    np.testing.assert_allclose(es.abs_argument(lam)[1:], [[np.pi, 0], [np.pi / 2, np.pi / 2]])
+    assert np.isfinite(es.log_modulus(np.zeros((1, 2)))).all()
+    with pytest.raises(ValueError, match="n_points, d"):
+        es.log_modulus(np.ones(3))
