@@ -1,0 +1,51 @@
+"""The recipes of the ood-geometry chapter: step counts, reconstruction measures, and the per-set summary."""
+
+import numpy as np
+import pytest
+import torch
+
+from aebook.analysis import eigen_stats as es
+from aebook.analysis.family_spectra import family_spectra
+from aebook.experiments import ood_geometry as og
+from aebook.models.mlp_family import MLPFamily
+
+
+def test_steps_for_epochs():
+    assert og.steps_for(300, 60_000, 256) == 70_313
+    assert og.steps_for(0.5, 100, 10) == 5
+    with pytest.raises(ValueError):
+        og.steps_for(0, 100, 10)
+
+
+def test_reconstruction_measures():
+    rng = np.random.default_rng(0)
+    spread_out = rng.random((20, 16)).astype(np.float32)
+    alike = np.repeat(spread_out[:1], 20, axis=0) + 0.01 * rng.random((20, 16)).astype(np.float32)
+    assert og.spread_ratio(alike, spread_out) < 0.1
+    assert og.spread_ratio(spread_out, spread_out) == pytest.approx(1.0)
+    ref = rng.random((50, 16)).astype(np.float32)
+    np.testing.assert_allclose(og.nearest_distance(ref[:5], ref), 0, atol=1e-3)
+    assert (og.nearest_distance(ref[:5] + 0.5, ref) > 0.1).all()
+    assert og.rms_between(ref, ref + 0.2) == pytest.approx(0.2, rel=1e-5)
+    assert og.disagreement_ratio(ref, ref + 0.4, ref, ref + 0.1) == pytest.approx(4.0, rel=1e-4)
+
+
+def test_spectral_summary_matches_the_statistics_of_each_set():
+    torch.manual_seed(0)
+    family = MLPFamily([2, 3], in_dim=20, hidden=(10, 6)).eval()
+    rng = np.random.default_rng(1)
+    sets = {og.D_TRAIN: rng.random((30, 20)).astype(np.float32),
+            "bright": (0.5 + 0.5 * rng.random((30, 20))).astype(np.float32)}
+    summary = og.spectral_summary(family, sets, chunk=8, n_samples=10, keep_points=4)
+    assert summary.set_names == [og.D_TRAIN, "bright"] and summary.latent_sizes == [2, 3]
+    assert summary.distance.shape == (2, 2)
+    np.testing.assert_allclose(summary.pixel_mean, [sets[og.D_TRAIN].mean(), sets["bright"].mean()], rtol=1e-6)
+    spec = family_spectra(family, torch.from_numpy(sets["bright"]))[1]  # member d = 3 on the bright set
+    lam_i, lam_l = spec.input_space.numpy(), spec.latent_space.numpy()
+    r = summary.row("bright")
+    assert summary.arith_i[r, 1] == pytest.approx(es.arithmetic_mean_modulus(lam_i))
+    assert summary.std_log_l[r, 1] == pytest.approx(es.log_modulus_std(lam_l))
+    assert summary.reversed_i[r, 1] == pytest.approx(es.orientation_reversed(lam_i).mean())
+    assert summary.distance[r, 1] == pytest.approx(np.median(es.eigen_distance(lam_i, lam_l)))
+    assert summary.cloud["bright"][1].shape == (4, 3)
+    assert len(summary.samples["log_i"]["bright"][0]) == 10
