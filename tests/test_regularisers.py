@@ -51,3 +51,34 @@ def test_dcgan_autoencoder_shapes_and_errors():
     assert y.shape == (2, 64, 64) and float(y.min()) >= 0 and float(y.max()) <= 1
     with pytest.raises(ValueError, match="power of two"):
         DCGANAutoencoder(size=48)
+
+
+def test_weight_length_clips_filters_after_every_step_and_keys_the_cache(tmp_path):
+    from aebook.models.mlp import MLPAutoencoder
+    from aebook.regularisers import WeightLength
+    from aebook.train import TrainConfig, train
+
+    data = torch.rand(64, 6) * 20
+    config = TrainConfig(steps=5, batch_size=16, lr=0.5)
+    clipped = train(MLPAutoencoder(6, (4,), "sigmoid"), data, config, constraints=[WeightLength(0.3)],
+                    cache_dir=tmp_path, progress=False)
+    enc, dec = clipped.model.encoder[0].weight, clipped.model.decoder[0].weight
+    assert enc.norm(dim=1).max() <= 0.3 + 1e-6 and dec.norm(dim=0).max() <= 0.3 + 1e-6
+    free = train(MLPAutoencoder(6, (4,), "sigmoid"), data, config, cache_dir=tmp_path, progress=False)
+    assert free.model.encoder[0].weight.norm(dim=1).max() > 0.3  # lr 0.5 on large inputs grows the filters
+    other = train(MLPAutoencoder(6, (4,), "sigmoid"), data, config, constraints=[WeightLength(0.4)],
+                  cache_dir=tmp_path, progress=False)
+    assert len({clipped.key, free.key, other.key}) == 3
+
+
+def test_contractive_penalty_equals_the_jacobian_norm():
+    from aebook.models.mlp import MLPAutoencoder
+    from aebook.regularisers import contractive
+    from aebook.train import StepContext
+
+    torch.manual_seed(0)
+    model = MLPAutoencoder(5, (3,), "sigmoid").double()
+    x = torch.rand(4, 5, dtype=torch.float64)
+    value = contractive(2.0)(StepContext(0, model, x, torch.tensor(0.0)))
+    jac = torch.stack([torch.autograd.functional.jacobian(lambda v: torch.sigmoid(model.encoder[0](v)), xi) for xi in x])
+    assert float(value.detach()) == pytest.approx(2.0 * float((jac**2).sum(dim=(1, 2)).mean()))

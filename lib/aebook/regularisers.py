@@ -1,10 +1,13 @@
-"""Regularisers of paper 000 (§3.2.4) as training callbacks, and a logger of the code's amplitude."""
+"""Regularisers as training callbacks (paper 000 §3.2.4; the contractive penalty of paper 003), the weight-length
+constraint of paper 003, and a logger of the code's amplitude."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import torch
+from torch import nn
 
 from aebook.train import Callback, StepContext
 
@@ -63,3 +66,49 @@ def code_amplitude(probe: torch.Tensor) -> Callback:
         return None
 
     return log
+
+
+_DERIVATIVES = {
+    "sigmoid": lambda pre: torch.sigmoid(pre) * (1 - torch.sigmoid(pre)),
+    "relu": lambda pre: (pre > 0).to(pre.dtype),
+    "tanh": lambda pre: 1 - torch.tanh(pre) ** 2,
+}
+
+
+def contractive(lam: float) -> Callback:
+    """The contractive penalty λ·mean ‖∂h/∂x‖²_F of the first hidden layer h = σ(Wx + b) of an ``MLPAutoencoder``.
+
+    For an elementwise σ, ‖∂h/∂x‖²_F = Σ_j σ'(w_j·x + b_j)² ‖w_j‖²: no Jacobian needs to be formed.
+    """
+
+    def penalty(ctx: StepContext) -> torch.Tensor:
+        model = ctx.model
+        first = model.encoder[0]
+        if not isinstance(first, nn.Linear) or model.activation not in _DERIVATIVES:
+            raise ValueError("the contractive penalty needs an MLPAutoencoder with a sigmoid, ReLU or tanh layer")
+        pre = first(ctx.batch.flatten(1))
+        value = (_DERIVATIVES[model.activation](pre) ** 2 * (first.weight**2).sum(dim=1)).sum(dim=1).mean()
+        ctx.logs["contractive"] = float(value.detach())
+        return lam * value
+
+    return penalty
+
+
+@dataclass(frozen=True)
+class WeightLength:
+    """Clip every filter to an L2 norm of at most ``max_norm`` after each step (paper 003's weight-length constraint).
+
+    A filter is the weights of one hidden unit: a row of an encoder ``nn.Linear`` weight (what the unit reads) and
+    a column of a decoder one (what it writes). Use as ``train(..., constraints=[WeightLength()])``.
+    """
+
+    max_norm: float = 10**0.5
+
+    def __call__(self, model: nn.Module) -> None:
+        """Rescale, in place, every filter whose norm exceeds ``max_norm``."""
+        for part, dim in (("encoder", 1), ("decoder", 0)):
+            for layer in getattr(model, part).modules():
+                if isinstance(layer, nn.Linear):
+                    w = layer.weight
+                    norms = w.norm(dim=dim, keepdim=True)
+                    w.mul_(torch.clamp(self.max_norm / norms.clamp_min(1e-12), max=1.0))

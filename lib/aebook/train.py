@@ -66,6 +66,9 @@ class StepContext:
 
 #: A callback may return a tensor, which is added to the loss (a regulariser), or ``None`` (logging only).
 Callback = Callable[[StepContext], torch.Tensor | None]
+#: Applied to the model after every optimiser step, without gradients (a projection such as a norm constraint).
+#: Its ``repr`` must name its settings: it goes into the cache key.
+Constraint = Callable[[nn.Module], None]
 
 
 @dataclass
@@ -106,6 +109,7 @@ def settings_key(
     config: TrainConfig,
     extra: Mapping[str, Any],
     loss_fn: LossFn = reconstruction_mse,
+    constraints: Sequence[Constraint] = (),
 ) -> str:
     """Hash the model (class source and architecture), the data, the settings, the loss and ``extra`` into a key."""
     # Plain attributes hold settings that change the forward pass without changing any parameter's shape.
@@ -127,6 +131,8 @@ def settings_key(
         "config": asdict(config),
         "extra": extra,
     }
+    if constraints:  # only when present, so that keys of runs without constraints stay what they were
+        spec["constraints"] = [(repr(c), _source_digest(type(c))) for c in constraints]
     blob = json.dumps(spec, sort_keys=True, default=str).encode()
     return hashlib.sha256(blob).hexdigest()[:16]
 
@@ -150,6 +156,7 @@ def train(
     *,
     loss_fn: LossFn = reconstruction_mse,
     callbacks: Sequence[Callback] = (),
+    constraints: Sequence[Constraint] = (),
     extra_key: Mapping[str, Any] | None = None,
     name: str = "train",
     device: str = "auto",
@@ -160,7 +167,7 @@ def train(
     """Train ``model`` on batches drawn from ``data`` (first axis = examples), or load it from the weight cache.
 
     The model's initial weights are set from ``config.seed`` here, so two calls with equal settings give equal
-    models. ``extra_key`` must describe anything else that changes the result (a regulariser's weight, say).
+    models. ``constraints`` run after every optimiser step (and are part of the key). ``extra_key`` must describe anything else that changes the result (a regulariser's weight, say).
     Checkpoints are written every ``config.checkpoint_every`` steps and on interruption; a later call with the
     same settings resumes from the last one. Finished weights are stored as ``<cache_dir>/<key>.pt``.
     """
@@ -171,7 +178,7 @@ def train(
     for module in model.modules():
         if hasattr(module, "reset_parameters"):
             module.reset_parameters()
-    key = settings_key(model, data, config, extra, loss_fn)
+    key = settings_key(model, data, config, extra, loss_fn, constraints)
     folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     final_path, ckpt_path = folder / f"{key}.pt", folder / f"{key}.ckpt"
     dev = resolve_device(device)
@@ -223,6 +230,10 @@ def train(
             optimizer.zero_grad(set_to_none=True)
             total.backward()
             optimizer.step()
+            if constraints:
+                with torch.no_grad():
+                    for constraint in constraints:
+                        constraint(model)
             history["loss"].append(float(loss.detach()))
             for k, v in ctx.logs.items():
                 history.setdefault(k, []).append(float(v))
