@@ -3,6 +3,7 @@ import torch
 from torch import nn
 
 from aebook.device import resolve_device
+from aebook.models.mlp import MLPAutoencoder
 from aebook.train import StepContext, TrainConfig, train
 
 
@@ -130,3 +131,21 @@ def test_the_loss_function_enters_the_key(data):
     plain = train(tiny_model(), data, cfg, progress=False)
     other = train(tiny_model(), data, cfg, loss_fn=l1, progress=False)
     assert other.key != plain.key and not other.from_cache
+
+
+def test_snapshots_are_the_weights_after_that_many_steps_and_come_back_from_the_cache(tmp_path):
+    data = torch.rand(40, 6)
+    config = TrainConfig(steps=10, batch_size=8, lr=0.01)
+    run = train(MLPAutoencoder(6, (3,)), data, config, snapshot_steps=[0, 4, 10], cache_dir=tmp_path, progress=False)
+    assert sorted(run.snapshots) == [0, 4, 10]
+    short = train(MLPAutoencoder(6, (3,)), data, TrainConfig(steps=4, batch_size=8, lr=0.01), cache_dir=tmp_path,
+                  progress=False)
+    for k, v in short.model.state_dict().items():
+        torch.testing.assert_close(run.snapshots[4][k], v)
+        torch.testing.assert_close(run.snapshots[10][k], run.model.state_dict()[k])
+    assert not torch.equal(run.snapshots[0]["encoder.0.weight"], run.snapshots[4]["encoder.0.weight"])
+    again = train(MLPAutoencoder(6, (3,)), data, config, snapshot_steps=[0, 4, 10], cache_dir=tmp_path, progress=False)
+    assert again.from_cache and sorted(again.snapshots) == [0, 4, 10]
+    torch.testing.assert_close(again.snapshots[4]["encoder.0.weight"], run.snapshots[4]["encoder.0.weight"])
+    with pytest.raises(ValueError, match="snapshot steps"):
+        train(MLPAutoencoder(6, (3,)), data, config, snapshot_steps=[11], cache_dir=tmp_path, progress=False)

@@ -81,6 +81,7 @@ class TrainResult:
     from_cache: bool
     seconds: float
     device: str
+    snapshots: dict[int, dict[str, torch.Tensor]] = field(default_factory=dict)  # step → state_dict (on the CPU)
 
 
 def reconstruction_mse(model: nn.Module, batch: torch.Tensor) -> torch.Tensor:
@@ -110,6 +111,7 @@ def settings_key(
     extra: Mapping[str, Any],
     loss_fn: LossFn = reconstruction_mse,
     constraints: Sequence[Constraint] = (),
+    snapshot_steps: Sequence[int] = (),
 ) -> str:
     """Hash the model (class source and architecture), the data, the settings, the loss and ``extra`` into a key."""
     # Plain attributes hold settings that change the forward pass without changing any parameter's shape.
@@ -133,6 +135,8 @@ def settings_key(
     }
     if constraints:  # only when present, so that keys of runs without constraints stay what they were
         spec["constraints"] = [(repr(c), _source_digest(type(c))) for c in constraints]
+    if snapshot_steps:  # likewise: a stored run without these snapshots must not be taken for one with them
+        spec["snapshot_steps"] = sorted(set(int(s) for s in snapshot_steps))
     blob = json.dumps(spec, sort_keys=True, default=str).encode()
     return hashlib.sha256(blob).hexdigest()[:16]
 
@@ -157,6 +161,7 @@ def train(
     loss_fn: LossFn = reconstruction_mse,
     callbacks: Sequence[Callback] = (),
     constraints: Sequence[Constraint] = (),
+    snapshot_steps: Sequence[int] = (),
     extra_key: Mapping[str, Any] | None = None,
     name: str = "train",
     device: str = "auto",
@@ -167,7 +172,9 @@ def train(
     """Train ``model`` on batches drawn from ``data`` (first axis = examples), or load it from the weight cache.
 
     The model's initial weights are set from ``config.seed`` here, so two calls with equal settings give equal
-    models. ``constraints`` run after every optimiser step (and are part of the key). ``extra_key`` must describe anything else that changes the result (a regulariser's weight, say).
+    models. ``constraints`` run after every optimiser step (and are part of the key). The weights after each of
+    ``snapshot_steps`` steps (0 = the initial weights) are kept, stored with the run and returned as ``snapshots``.
+    ``extra_key`` must describe anything else that changes the result (a regulariser's weight, say).
     Checkpoints are written every ``config.checkpoint_every`` steps and on interruption; a later call with the
     same settings resumes from the last one. Finished weights are stored as ``<cache_dir>/<key>.pt``.
     """
@@ -178,7 +185,10 @@ def train(
     for module in model.modules():
         if hasattr(module, "reset_parameters"):
             module.reset_parameters()
-    key = settings_key(model, data, config, extra, loss_fn, constraints)
+    wanted = sorted(set(int(s) for s in snapshot_steps))
+    if wanted and (wanted[0] < 0 or wanted[-1] > config.steps):
+        raise ValueError(f"snapshot steps must lie in [0, {config.steps}], got {wanted}")
+    key = settings_key(model, data, config, extra, loss_fn, constraints, wanted)
     folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     final_path, ckpt_path = folder / f"{key}.pt", folder / f"{key}.ckpt"
     dev = resolve_device(device)
@@ -188,16 +198,23 @@ def train(
         stored = torch.load(final_path, map_location=dev, weights_only=True)
         model.load_state_dict(stored["state_dict"])
         model.eval()
-        return TrainResult(model, stored["history"], key, True, float(stored["seconds"]), str(dev))
+        return TrainResult(model, stored["history"], key, True, float(stored["seconds"]), str(dev),
+                           stored.get("snapshots", {}))
 
     optimizer = OPTIMIZERS[config.optimizer](model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     history: dict[str, list[float]] = {"loss": []}
+    snapshots: dict[int, dict[str, torch.Tensor]] = {}
+
+    def snapshot(step: int) -> None:
+        if step in wanted:
+            snapshots[step] = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
     start, seconds = 0, 0.0
     if cache and ckpt_path.exists():
         state = torch.load(ckpt_path, map_location=dev, weights_only=True)
         model.load_state_dict(state["state_dict"])
         optimizer.load_state_dict(state["optimizer"])
         history, start, seconds = state["history"], int(state["step"]), float(state["seconds"])
+        snapshots = state.get("snapshots", {})
 
     def checkpoint(step: int, elapsed: float) -> None:
         if not cache:
@@ -207,6 +224,7 @@ def train(
             "state_dict": model.state_dict(),
             "optimizer": optimizer.state_dict(),
             "history": history,
+            "snapshots": snapshots,
             "step": step,
             "seconds": elapsed,
         }
@@ -218,6 +236,7 @@ def train(
     bar = tqdm(total=config.steps, initial=start, desc=name, disable=not progress, mininterval=1.0)
     try:
         for step in range(start, config.steps):
+            snapshot(step)
             idx = _batch_indices(len(data), config.batch_size, config.seed, step)
             batch = data[idx].to(dev, non_blocking=True)
             loss = loss_fn(model, batch)
@@ -251,9 +270,11 @@ def train(
     finally:
         bar.close()
     seconds += time.perf_counter() - t0
+    snapshot(config.steps)
     model.eval()
     if cache:
         folder.mkdir(parents=True, exist_ok=True)
-        _atomic_save({"state_dict": model.state_dict(), "history": history, "seconds": seconds}, final_path)
+        _atomic_save({"state_dict": model.state_dict(), "history": history, "seconds": seconds,
+                      "snapshots": snapshots}, final_path)
         ckpt_path.unlink(missing_ok=True)
-    return TrainResult(model, history, key, False, seconds, str(dev))
+    return TrainResult(model, history, key, False, seconds, str(dev), snapshots)
