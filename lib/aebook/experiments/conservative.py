@@ -1,0 +1,138 @@
+"""Recipes for paper 003: untied autoencoders on 2-D data and on MNIST, their fields, curls and symmetry."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from aebook.analysis.jacobian import curl_2d, jacobians
+from aebook.data.planar import planar_points
+from aebook.models.mlp import MLPAutoencoder
+from aebook.regularisers import WeightLength, contractive
+from aebook.train import TrainConfig, TrainResult, reconstruction_mse, train
+
+
+@dataclass(frozen=True)
+class DenoisingMSE:
+    """Loss: squared error between r(x + ε) and x, ε ~ N(0, σ²) drawn from a seed that is a function of the batch
+    (so that a resumed run draws the same noise as an uninterrupted one)."""
+
+    sigma: float
+
+    def __call__(self, model: nn.Module, batch: torch.Tensor) -> torch.Tensor:
+        """The denoising reconstruction error of one batch."""
+        seed = int(torch.round(batch.detach().abs().sum() * 1e4).item()) % (2**31)
+        g = torch.Generator().manual_seed(seed)
+        noise = torch.randn(batch.shape, generator=g).to(batch.device, batch.dtype)
+        return nn.functional.mse_loss(model(batch + self.sigma * noise), batch)
+
+
+def train_planar(
+    shape: str,
+    activation: str,
+    *,
+    hidden: int = 1000,
+    n_points: int = 1000,
+    noise: float = 0.05,
+    corruption: float = 0.1,
+    steps: int = 2000,
+    batch_size: int = 100,
+    lr: float = 1e-3,
+    seed: int = 0,
+    snapshot_steps: Sequence[int] = (),
+    device: str = "auto",
+) -> TrainResult:
+    """Train a one-hidden-layer untied autoencoder 2-``hidden``-2 on points near a line, circle or spiral.
+
+    With ``corruption`` σ > 0 it is a denoising autoencoder (inputs x + N(0, σ²), target x); with σ = 0 an
+    overcomplete autoencoder is free to learn the identity, whose field r(x) − x is zero.
+    """
+    data = torch.from_numpy(planar_points(shape, n_points, noise, seed))
+    config = TrainConfig(steps=steps, batch_size=batch_size, lr=lr, seed=seed, checkpoint_every=max(steps // 4, 1))
+    loss = DenoisingMSE(corruption) if corruption > 0 else reconstruction_mse
+    return train(MLPAutoencoder(2, (hidden,), activation), data, config, loss_fn=loss, snapshot_steps=snapshot_steps,
+                 extra_key={"corruption": corruption}, name=f"{shape}, {activation}", device=device)
+
+
+def at_snapshot(run: TrainResult, step: int) -> nn.Module:
+    """A copy of the run's model with the weights it had after ``step`` steps (one of its snapshot steps)."""
+    if step not in run.snapshots:
+        raise KeyError(f"no snapshot at step {step}: the run kept {sorted(run.snapshots)}")
+    model = copy.deepcopy(run.model).cpu()
+    model.load_state_dict(run.snapshots[step])
+    return model.eval()
+
+
+@dataclass
+class PlanarField:
+    """The field r(x) − x on a grid, the reconstruction error ‖r(x) − x‖ there, and the curl at given points."""
+
+    xs: np.ndarray
+    ys: np.ndarray
+    u: np.ndarray  # (ny, nx)
+    v: np.ndarray
+    error: np.ndarray
+    curl: np.ndarray  # curl ∂r₂/∂x₁ − ∂r₁/∂x₂ at the nodes
+
+
+def planar_field(model: nn.Module, lim: float = 1.0, n: int = 33) -> PlanarField:
+    """Evaluate the field of a 2-D autoencoder on an n×n grid over [−lim, lim]², with its curl at every node."""
+    xs = np.linspace(-lim, lim, n)
+    grid = np.stack(np.meshgrid(xs, xs), axis=-1).reshape(-1, 2).astype(np.float32)
+    x = torch.from_numpy(grid).to(next(model.parameters()).device)
+    with torch.no_grad():
+        field = (model(x) - x).cpu().numpy()
+    curl = curl_2d(jacobians(model, x)).detach().cpu().numpy()
+    u, v = field[:, 0].reshape(n, n), field[:, 1].reshape(n, n)
+    return PlanarField(xs, xs.copy(), u, v, np.hypot(u, v), curl.reshape(n, n))
+
+
+def mean_abs_curl(model: nn.Module, points: np.ndarray) -> float:
+    """Mean |curl r| over the given points (the data: the curl "near the manifold")."""
+    x = torch.from_numpy(points).to(next(model.parameters()).device)
+    return float(curl_2d(jacobians(model, x)).detach().abs().mean())
+
+
+def relative_change(a: PlanarField, b: PlanarField) -> float:
+    """‖field a − field b‖ / ‖field b‖ over the grid."""
+    num = np.sqrt(((a.u - b.u) ** 2 + (a.v - b.v) ** 2).sum())
+    return float(num / np.sqrt((b.u**2 + b.v**2).sum()))
+
+
+def train_mnist_ae(
+    data: torch.Tensor,
+    activation: str,
+    *,
+    weight_length: bool = False,
+    contractive_weight: float = 0.0,
+    hidden: Sequence[int] = (500,),
+    epochs: float = 100,
+    batch_size: int = 100,
+    lr: float = 1e-3,
+    max_norm: float = 10**0.5,
+    seed: int = 0,
+    snapshot_steps: Sequence[int] = (),
+    device: str = "auto",
+) -> TrainResult:
+    """Train an untied MLP autoencoder r(x) = R·σ(Wx + b) + c (linear output, as in Proposition 1) on MNIST vectors,
+    optionally with the contractive penalty (CAE) and the weight-length constraint."""
+    steps = max(1, int(round(epochs * len(data) / batch_size)))
+    config = TrainConfig(steps=steps, batch_size=batch_size, lr=lr, seed=seed, checkpoint_every=max(steps // 4, 1))
+    callbacks = [contractive(contractive_weight)] if contractive_weight > 0 else []
+    constraints = [WeightLength(max_norm)] if weight_length else []
+    name = ("CAE" if contractive_weight > 0 else "AE") + f" {activation}" + (" + wl" if weight_length else "")
+    return train(MLPAutoencoder(data.shape[1], tuple(hidden), activation), data, config,
+                 callbacks=callbacks, constraints=constraints, snapshot_steps=snapshot_steps,
+                 extra_key={"contractive": contractive_weight}, name=name, device=device)
+
+
+def matched_filter_cosine(model: nn.Module) -> float:
+    """Mean cosine between each hidden unit's encoder filter (row of W) and decoder filter (column of R)."""
+    w = model.encoder[0].weight.detach()
+    r = next(m for m in model.decoder if isinstance(m, nn.Linear)).weight.detach()
+    return float(nn.functional.cosine_similarity(w, r.T, dim=1).mean())
