@@ -1,0 +1,44 @@
+"""The recipes of the conservative chapter: denoising loss, fields on a grid, curl, filter similarity."""
+
+import numpy as np
+import pytest
+import torch
+
+from aebook.experiments import conservative as cv
+from aebook.models.mlp import MLPAutoencoder
+
+
+def test_denoising_loss_is_a_function_of_the_batch_and_of_sigma():
+    torch.manual_seed(0)
+    model = MLPAutoencoder(2, (8,), "relu")
+    batch = torch.rand(16, 2)
+    loss = cv.DenoisingMSE(0.3)
+    with torch.no_grad():
+        assert float(loss(model, batch)) == float(loss(model, batch))  # same batch, same noise: resumable
+        clean = torch.nn.functional.mse_loss(model(batch), batch)
+        assert float(cv.DenoisingMSE(0.0)(model, batch)) == pytest.approx(float(clean))
+        assert float(cv.DenoisingMSE(1.0)(model, batch)) != pytest.approx(float(clean))
+
+
+def test_field_and_curl_of_a_linear_rotation():
+    # r(x) = A x with A a rotation by 90° scaled by 0.5: field (A − I)x, curl = A₂₁ − A₁₂ = 1 everywhere
+    model = MLPAutoencoder(2, (2,), "relu")
+    with torch.no_grad():
+        model.encoder[0].weight.copy_(torch.eye(2) * 1.0)
+        model.encoder[0].bias.fill_(10.0)  # keep the ReLU in its linear part on the grid
+        model.decoder[0].weight.copy_(torch.tensor([[0.0, -0.5], [0.5, 0.0]]))
+        model.decoder[0].bias.copy_(-model.decoder[0].weight @ torch.full((2,), 10.0))
+    f = cv.planar_field(model, n=5)
+    np.testing.assert_allclose(f.curl, 1.0, atol=1e-6)
+    x, y = np.meshgrid(f.xs, f.ys)
+    np.testing.assert_allclose(f.u, -0.5 * y - x, atol=1e-5)
+    np.testing.assert_allclose(f.v, 0.5 * x - y, atol=1e-5)
+    assert cv.mean_abs_curl(model, np.zeros((3, 2), dtype=np.float32)) == pytest.approx(1.0, abs=1e-6)
+    assert cv.relative_change(f, f) == 0.0
+
+
+def test_matched_filter_cosine_is_one_for_tied_weights():
+    model = MLPAutoencoder(6, (4,), "sigmoid")
+    with torch.no_grad():
+        model.decoder[0].weight.copy_(model.encoder[0].weight.T * 3)
+    assert cv.matched_filter_cosine(model) == pytest.approx(1.0)
