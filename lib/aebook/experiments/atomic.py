@@ -15,11 +15,12 @@ from aebook.train import TrainConfig, TrainResult, train
 
 def mnist_images(size: int, n: int, split: str = "train") -> np.ndarray:
     """MNIST digits as (n, 1, size, size) float32 in [0, 1]: padded from 28 to 32 pixels with zeros, then resized
-    bilinearly to ``size`` (×4 for the paper's 128×128)."""
+    bilinearly to ``size`` (×4 for the paper's 128×128; with antialiasing when shrinking)."""
     images = torch.from_numpy(load_mnist(split)[0][:n].astype(np.float32) / 255.0).unsqueeze(1)
     images = nn.functional.pad(images, (2, 2, 2, 2))
     if size != 32:
-        images = nn.functional.interpolate(images, size=(size, size), mode="bilinear", align_corners=False)
+        images = nn.functional.interpolate(images, size=(size, size), mode="bilinear", align_corners=False,
+                                          antialias=size < 32)
     return images.clamp(0, 1).numpy()
 
 
@@ -84,10 +85,10 @@ def fit_single_spike(atom: np.ndarray, sigma: float) -> tuple[np.ndarray, float]
 
 
 def train_spike_models(*, size: int, k: int, d0: int, n_train: int, sigma: float, min_separation: float,
-                       amplitude: tuple[float, float], steps: int, batch_size: int, lr: float, seed: int = 0,
-                       device: str = "auto") -> tuple[TrainResult, TrainResult, np.ndarray]:
+                       amplitude: tuple[float, float], steps: int, batch_size: int, lr: float, margin: float = 4.0,
+                       seed: int = 0, device: str = "auto") -> tuple[TrainResult, TrainResult, np.ndarray]:
     """The atomic autoencoder and the plain one of the same latent size, trained on the same spike images."""
-    params = spike_parameters(n_train, k, size, amplitude, min_separation, seed=seed)
+    params = spike_parameters(n_train, k, size, amplitude, min_separation, margin, seed=seed)
     images = spike_images(params, size, sigma)
     atomic = train_images(AtomicAutoencoder(size, k, d0), images, steps=steps, batch_size=batch_size, lr=lr,
                           seed=seed, name="atomic, spikes", device=device)
