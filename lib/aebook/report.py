@@ -1,0 +1,95 @@
+"""What the book's front matter gathers from the chapters: claim verdicts per paper, read from the notebooks.
+
+Every claims table a notebook shows carries its claims in the output's metadata (``aebook.claims``), so the
+committed notebooks (quick profile) and the executed runs under ``paper-run/`` (paper profile) are the source:
+nothing is typed by hand, and a new claim in a notebook changes the scoreboard at the next build.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from aebook.claims import VERDICTS
+
+
+def notebook_claims(path: str | Path) -> list[dict[str, Any]]:
+    """The claims tables shown by one notebook, as recorded in its outputs' metadata (empty if none)."""
+    nb = json.loads(Path(path).read_text())
+    tables = []
+    for cell in nb.get("cells", []):
+        for out in cell.get("outputs", []):
+            record = out.get("metadata", {}).get("aebook", {}).get("claims")
+            if record:
+                tables.append(record)
+    return tables
+
+
+def toc_chapters(root: str | Path) -> Iterator[tuple[str, list[str]]]:
+    """(chapter index file, its section files) for every chapter under ``chapters/`` in ``_toc.yml``."""
+    toc = yaml.safe_load((Path(root) / "_toc.yml").read_text())
+    for part in toc.get("parts", []):
+        for chapter in part.get("chapters", []):
+            if chapter["file"].startswith("chapters/"):
+                yield chapter["file"], [s["file"] for s in chapter.get("sections", [])]
+
+
+def _count(tables: list[dict[str, Any]]) -> dict[str, int]:
+    counts = dict.fromkeys(VERDICTS, 0)
+    for table in tables:
+        for claim in table["claims"]:
+            counts[claim["verdict"]] += 1
+    return counts
+
+
+def _title(root: Path, index: str) -> str:
+    for line in (root / f"{index}.md").read_text().splitlines():
+        if line.startswith("# "):
+            return line[2:].strip()
+    return index
+
+
+def scoreboard(root: str | Path) -> list[dict[str, Any]]:
+    """Per chapter: its title, index page and verdict counts at the quick profile and, if run, the paper profile."""
+    root = Path(root)
+    rows = []
+    for index, sections in toc_chapters(root):
+        folder = root / Path(index).parent
+        quick = [t for s in sections if (root / f"{s}.ipynb").exists() for t in notebook_claims(root / f"{s}.ipynb")]
+        runs = sorted((folder / "paper-run").glob("*.ipynb")) if (folder / "paper-run").is_dir() else []
+        paper = [t for nb in runs for t in notebook_claims(nb)]
+        rows.append({"chapter": index, "title": _title(root, index), "quick": _count(quick),
+                     "paper": _count(paper) if paper else None})
+    return rows
+
+
+def scoreboard_markdown(root: str | Path) -> str:
+    """The scoreboard as a MyST table; every count links to the chapter page that shows its claims tables."""
+    head = ("| paper | profile | ✅ reproduced | 🟡 partly | ❌ not reproduced |\n"
+            "|---|---|---|---|---|\n")
+    lines = []
+    for row in scoreboard(root):
+        link = f"/{row['chapter']}"
+        for profile in ("quick", "paper"):
+            counts = row[profile]
+            if counts is None:
+                continue
+            cells = " | ".join(f"{{doc}}`{counts[v]} <{link}>`" for v in VERDICTS)
+            lines.append(f"| {{doc}}`{row['title']} <{link}>` | {profile} | {cells} |")
+    if not lines:
+        return "*No chapter has a claims table yet.*\n"
+    return head + "\n".join(lines) + "\n"
+
+
+def write_scoreboard(root: str | Path, target: str | Path) -> Path:
+    """Write the scoreboard markdown to ``target`` (only if it changed, so Sphinx does not rebuild for nothing)."""
+    target = Path(target)
+    text = scoreboard_markdown(root)
+    if not target.exists() or target.read_text() != text:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+    return target

@@ -1,0 +1,55 @@
+"""The landing page's scoreboard is gathered from the notebooks' claims, at both profiles."""
+
+import json
+
+from aebook.claims import AtLeast, Claim, ClaimsTable
+from aebook.report import notebook_claims, scoreboard, scoreboard_markdown, write_scoreboard
+
+
+def notebook_with(tables, path):
+    outputs = [{"output_type": "display_data", "data": {"text/plain": "…"},
+                "metadata": {"aebook": {"claims": t.to_dict()}}} for t in tables]
+    nb = {"cells": [{"cell_type": "code", "source": "", "metadata": {}, "outputs": outputs, "execution_count": 1}],
+          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(nb))
+
+
+def table(*values, profile="quick"):
+    t = ClaimsTable("toy", "01-a", profile=profile)
+    for i, v in enumerate(values):
+        t.add(Claim(f"c{i}", "a claim", {"x": v}, AtLeast("x", 1.0, partly=0.5)))
+    return t
+
+
+def test_scoreboard_counts_each_chapter_at_each_profile(tmp_path):
+    (tmp_path / "_toc.yml").write_text(
+        "format: jb-book\nroot: book/intro\nparts:\n  - caption: Papers\n    chapters:\n"
+        "      - file: chapters/toy/index\n        sections:\n          - file: chapters/toy/01-a\n"
+        "          - file: chapters/toy/02-b\n  - caption: Back\n    chapters:\n      - file: book/references\n")
+    (tmp_path / "chapters/toy").mkdir(parents=True)
+    (tmp_path / "chapters/toy/index.md").write_text("# Toy: a chapter\n\ntext\n")
+    notebook_with([table(2.0, 0.7)], tmp_path / "chapters/toy/01-a.ipynb")
+    notebook_with([table(0.1)], tmp_path / "chapters/toy/02-b.ipynb")
+    rows = scoreboard(tmp_path)
+    assert rows == [{"chapter": "chapters/toy/index", "title": "Toy: a chapter",
+                     "quick": {"reproduced": 1, "partly": 1, "not reproduced": 1}, "paper": None}]
+    notebook_with([table(3.0, 3.0, profile="paper")], tmp_path / "chapters/toy/paper-run/01-a.ipynb")
+    assert scoreboard(tmp_path)[0]["paper"] == {"reproduced": 2, "partly": 0, "not reproduced": 0}
+    text = scoreboard_markdown(tmp_path)
+    assert "| {doc}`Toy: a chapter </chapters/toy/index>` | quick | {doc}`1 </chapters/toy/index>`" in text
+    assert "| paper | {doc}`2 </chapters/toy/index>`" in text
+    target = write_scoreboard(tmp_path, tmp_path / "out/scoreboard.md")
+    assert target.read_text() == text
+
+
+def test_the_books_scoreboard_covers_every_claims_table():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    rows = scoreboard(root)
+    assert {r["chapter"] for r in rows} >= {"chapters/disks/index", "chapters/ood-geometry/index"}
+    for r in rows:
+        folder = root / Path(r["chapter"]).parent
+        total = sum(len(t["claims"]) for nb in sorted(folder.glob("[0-9]*.ipynb")) for t in notebook_claims(nb))
+        assert sum(r["quick"].values()) == total > 0
