@@ -42,3 +42,14 @@ def test_table_writes_json_and_markdown(tmp_path):
     md = table.to_markdown()
     assert md.count("\n") == 3 and "two \\| pipes" in md
     assert 'class="aebook-claims"' in table._repr_html_()
+
+
+def test_the_record_says_what_it_ran_on():
+    import torch
+
+    from aebook.claims import AtLeast, Claim, ClaimsTable
+
+    t = ClaimsTable("c", "01-x", profile="quick")
+    t.add(Claim("a", "claim", {"v": 1.0}, AtLeast("v", 0.5)))
+    env = t.to_dict()["environment"]
+    assert env["torch"] == torch.__version__ and env["device"].startswith(("cpu", "NVIDIA")) and env["date"][:2] == "20"

@@ -150,6 +150,30 @@ class Claim:
         }
 
 
+def environment() -> dict[str, str]:
+    """The versions and device a result was computed with: python, torch, numpy, aebook, device, and the date."""
+    import datetime
+    import platform
+    from importlib import metadata
+
+    import numpy
+    import torch
+
+    try:
+        aebook_version = metadata.version("aebook")
+    except metadata.PackageNotFoundError:
+        aebook_version = "not installed"
+    device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else f"cpu ({os.cpu_count()} cores)"
+    return {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "numpy": numpy.__version__,
+        "aebook": aebook_version,
+        "device": device,
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
 @dataclass
 class ClaimsTable:
     """A chapter notebook's claims: shown as a table, written as JSON beside the executed notebook."""
@@ -171,13 +195,14 @@ class ClaimsTable:
         return {v: sum(c.verdict == v for c in self.claims) for v in VERDICTS}
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready record of the whole table."""
+        """A JSON-ready record of the whole table, with what it ran on (for the book's run report)."""
         return {
             "chapter": self.chapter,
             "notebook": self.notebook,
             "profile": self.profile,
             "counts": self.counts(),
             "claims": [c.to_dict() for c in self.claims],
+            "environment": environment(),
         }
 
     def to_markdown(self) -> str:
