@@ -53,3 +53,22 @@ def test_the_books_scoreboard_covers_every_claims_table():
         folder = root / Path(r["chapter"]).parent
         total = sum(len(t["claims"]) for nb in sorted(folder.glob("[0-9]*.ipynb")) for t in notebook_claims(nb))
         assert sum(r["quick"].values()) == total > 0
+
+
+def test_run_report_reads_timing_and_environment(tmp_path):
+    from aebook.report import notebook_run, run_report_markdown
+
+    path = tmp_path / "chapters/toy/01-a.ipynb"
+    notebook_with([table(2.0)], path)
+    nb = json.loads(path.read_text())
+    nb["cells"][0]["metadata"]["execution"] = {"iopub.execute_input": "2026-01-02T10:00:00.000Z",
+                                               "shell.execute_reply": "2026-01-02T10:01:30.500Z"}
+    path.write_text(json.dumps(nb))
+    run = notebook_run(path)
+    assert run["seconds"] == 90.5 and run["date"] == "2026-01-02" and run["profile"] == "quick"
+    assert run["environment"]["torch"]
+    (tmp_path / "_toc.yml").write_text(
+        "format: jb-book\nroot: book/intro\nparts:\n  - caption: Papers\n    chapters:\n"
+        "      - file: chapters/toy/index\n        sections:\n          - file: chapters/toy/01-a\n")
+    text = run_report_markdown(tmp_path)
+    assert "| {doc}`chapters/toy/01-a.ipynb </chapters/toy/01-a>` | quick |" in text and "| 90 | 2026-01-02 |" in text

@@ -85,11 +85,69 @@ def scoreboard_markdown(root: str | Path) -> str:
     return head + "\n".join(lines) + "\n"
 
 
-def write_scoreboard(root: str | Path, target: str | Path) -> Path:
-    """Write the scoreboard markdown to ``target`` (only if it changed, so Sphinx does not rebuild for nothing)."""
+def _write_if_changed(text: str, target: str | Path) -> Path:
     target = Path(target)
-    text = scoreboard_markdown(root)
-    if not target.exists() or target.read_text() != text:
+    if not target.exists() or target.read_text() != text:  # unchanged files keep Sphinx from rebuilding pages
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text)
     return target
+
+
+def write_scoreboard(root: str | Path, target: str | Path) -> Path:
+    """Write the scoreboard markdown to ``target`` (only if it changed, so Sphinx does not rebuild for nothing)."""
+    return _write_if_changed(scoreboard_markdown(root), target)
+
+
+def notebook_run(path: str | Path) -> dict[str, Any]:
+    """When and how long a committed notebook ran (from its cells' execution timestamps), and, from its claims
+    record, the profile and the environment (versions, device)."""
+    import datetime
+
+    nb = json.loads(Path(path).read_text())
+    starts, ends = [], []
+    for cell in nb.get("cells", []):
+        timing = cell.get("metadata", {}).get("execution", {})
+        if "iopub.execute_input" in timing and "shell.execute_reply" in timing:
+            starts.append(timing["iopub.execute_input"])
+            ends.append(timing["shell.execute_reply"])
+    parse = lambda t: datetime.datetime.fromisoformat(t.replace("Z", "+00:00"))  # noqa: E731
+    seconds = (parse(max(ends)) - parse(min(starts))).total_seconds() if starts else None
+    tables = notebook_claims(path)
+    record = tables[-1] if tables else {}
+    return {
+        "date": min(starts)[:10] if starts else None,
+        "seconds": seconds,
+        "profile": record.get("profile"),
+        "environment": record.get("environment", {}),
+    }
+
+
+def run_report_markdown(root: str | Path) -> str:
+    """A table of every chapter notebook (and paper-run notebook): profile, device, seconds, date, versions."""
+    root = Path(root)
+    head = ("| notebook | profile | device | seconds | date | torch | numpy | aebook |\n"
+            "|---|---|---|---|---|---|---|---|\n")
+    lines = []
+    for index, sections in toc_chapters(root):
+        folder = root / Path(index).parent
+        runs = [f"{s}.ipynb" for s in sections]
+        runs += [str(p.relative_to(root)) for p in sorted((folder / "paper-run").glob("*.ipynb"))]
+        for rel in runs:
+            if not (root / rel).exists():
+                continue
+            run = notebook_run(root / rel)
+            env = run["environment"]
+            missing = "not recorded"
+            seconds = f"{run['seconds']:.0f}" if run["seconds"] is not None else missing
+            target = "/" + rel[: -len(".ipynb")]
+            lines.append(" | ".join([
+                f"| {{doc}}`{rel} <{target}>`", run["profile"] or missing, env.get("device", missing), seconds,
+                run["date"] or missing, env.get("torch", missing), env.get("numpy", missing),
+                env.get("aebook", missing) + " |",
+            ]))
+    return head + "\n".join(lines) + "\n"
+
+
+def write_run_report(root: str | Path, target: str | Path) -> Path:
+    """Write the run report's table to ``target`` (only if it changed)."""
+    return _write_if_changed(run_report_markdown(root), target)

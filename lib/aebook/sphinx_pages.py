@@ -1,15 +1,16 @@
-"""Sphinx extension (``extra_extensions: [aebook.sphinx_pages]``): generate the pages' gathered parts (the landing page's scoreboard) before reading sources."""
+"""Sphinx extension (``extra_extensions: [aebook.sphinx_pages]``): generate the pages' gathered parts (the landing page's scoreboard, the run report) before reading sources."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from aebook.report import write_scoreboard
+from aebook.report import write_run_report, write_scoreboard
 
 
 def _generate(app) -> None:  # noqa: ANN001 (a Sphinx application)
     root = Path(app.srcdir)
     write_scoreboard(root, root / "book" / "_generated" / "scoreboard.md")
+    write_run_report(root, root / "book" / "_generated" / "run-report.md")
 
 
 def setup(app) -> dict:  # noqa: ANN001
