@@ -71,4 +71,4 @@ def test_run_report_reads_timing_and_environment(tmp_path):
         "format: jb-book\nroot: book/intro\nparts:\n  - caption: Papers\n    chapters:\n"
         "      - file: chapters/toy/index\n        sections:\n          - file: chapters/toy/01-a\n")
     text = run_report_markdown(tmp_path)
-    assert "| {doc}`chapters/toy/01-a.ipynb </chapters/toy/01-a>` | quick |" in text and "| 90 | 2026-01-02 |" in text
+    assert "| {doc}`toy/01-a </chapters/toy/01-a>` | quick |" in text and "| 90 | 2026-01-02 |" in text

@@ -140,8 +140,9 @@ def run_report_markdown(root: str | Path) -> str:
             missing = "not recorded"
             seconds = f"{run['seconds']:.0f}" if run["seconds"] is not None else missing
             target = "/" + rel[: -len(".ipynb")]
+            label = rel[len("chapters/"):-len(".ipynb")] if rel.startswith("chapters/") else rel
             lines.append(" | ".join([
-                f"| {{doc}}`{rel} <{target}>`", run["profile"] or missing, env.get("device", missing), seconds,
+                f"| {{doc}}`{label} <{target}>`", run["profile"] or missing, env.get("device", missing), seconds,
                 run["date"] or missing, env.get("torch", missing), env.get("numpy", missing),
                 env.get("aebook", missing) + " |",
             ]))
