@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from aebook.analysis.activations import derivative
 from aebook.train import Callback, StepContext
 
 PARTS = ("encoder", "decoder")
@@ -68,13 +69,6 @@ def code_amplitude(probe: torch.Tensor) -> Callback:
     return log
 
 
-_DERIVATIVES = {
-    "sigmoid": lambda pre: torch.sigmoid(pre) * (1 - torch.sigmoid(pre)),
-    "relu": lambda pre: (pre > 0).to(pre.dtype),
-    "tanh": lambda pre: 1 - torch.tanh(pre) ** 2,
-}
-
-
 def contractive(lam: float) -> Callback:
     """The contractive penalty λ·mean ‖∂h/∂x‖²_F of the first hidden layer h = σ(Wx + b) of an ``MLPAutoencoder``.
 
@@ -84,10 +78,10 @@ def contractive(lam: float) -> Callback:
     def penalty(ctx: StepContext) -> torch.Tensor:
         model = ctx.model
         first = model.encoder[0]
-        if not isinstance(first, nn.Linear) or model.activation not in _DERIVATIVES:
+        if not isinstance(first, nn.Linear) or model.activation not in ("sigmoid", "relu", "tanh"):
             raise ValueError("the contractive penalty needs an MLPAutoencoder with a sigmoid, ReLU or tanh layer")
         pre = first(ctx.batch.flatten(1))
-        value = (_DERIVATIVES[model.activation](pre) ** 2 * (first.weight**2).sum(dim=1)).sum(dim=1).mean()
+        value = (derivative(model.activation, pre) ** 2 * (first.weight**2).sum(dim=1)).sum(dim=1).mean()
         ctx.logs["contractive"] = float(value.detach())
         return lam * value
 

@@ -12,28 +12,15 @@ from __future__ import annotations
 
 import torch
 
+from aebook.analysis.activations import derivative
 from aebook.analysis.spectra import Spectra
-from aebook.models.mlp_family import MLPFamily
-
-
-def _derivative(name: str | None, pre: torch.Tensor) -> torch.Tensor:
-    """Elementwise derivative of the activation ``name`` at pre-activations ``pre``."""
-    if name is None:
-        return torch.ones_like(pre)
-    if name == "relu":
-        return (pre > 0).to(pre.dtype)  # autograd's convention: ReLU'(0) = 0
-    if name == "tanh":
-        return 1 - torch.tanh(pre) ** 2
-    if name == "sigmoid":
-        s = torch.sigmoid(pre)
-        return s * (1 - s)
-    raise ValueError(f"no derivative for activation {name!r}")
+from aebook.models.mlp_family import ACTIVATION_FUNCTIONS, MLPFamily
 
 
 def _pre_activations(family: MLPFamily, h: torch.Tensor, layers: range) -> list[torch.Tensor]:
     """Pre-activations of ``layers`` for inputs ``h`` (models, n, width); ReLU-type activation between layers."""
     out = []
-    act = {"relu": torch.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid}[family.activation]
+    act = ACTIVATION_FUNCTIONS[family.activation]
     for i, layer in enumerate(layers):
         if i:
             h = act(h)
@@ -55,7 +42,7 @@ def _encoder_jacobian(family: MLPFamily, x: torch.Tensor) -> torch.Tensor:
     w_last = family.weights[k - 1] * family.mask.unsqueeze(2)  # (M, d_max, width)
     jac = w_last.unsqueeze(1).expand(-1, x.shape[1], -1, -1)
     for layer in range(k - 2, -1, -1):
-        jac = _times_weight(jac * _derivative(family.activation, pres[layer]).unsqueeze(2), family.weights[layer])
+        jac = _times_weight(jac * derivative(family.activation, pres[layer]).unsqueeze(2), family.weights[layer])
     return jac
 
 
@@ -67,7 +54,7 @@ def _times_decoder_jacobian(family: MLPFamily, left: torch.Tensor, z: torch.Tens
     for i in reversed(range(len(pres))):
         layer = k + i
         name = family.out_activation if layer == n_layers - 1 else family.activation
-        jac = _times_weight(jac * _derivative(name, pres[i]).unsqueeze(2), family.weights[layer])
+        jac = _times_weight(jac * derivative(name, pres[i]).unsqueeze(2), family.weights[layer])
     return jac * family.mask[:, None, None, :]
 
 

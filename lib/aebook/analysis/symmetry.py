@@ -12,17 +12,13 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-_DERIVATIVE = {
-    nn.ReLU: lambda pre: (pre > 0).to(pre.dtype),
-    nn.Sigmoid: lambda pre: torch.sigmoid(pre) * (1 - torch.sigmoid(pre)),
-    nn.Tanh: lambda pre: 1 - torch.tanh(pre) ** 2,
-}
+from aebook.analysis.activations import LAYER_NAMES, derivative
 
 
 def _layers(model: nn.Module) -> list[nn.Module]:
     layers = [m for part in (model.encoder, model.decoder) for m in part]
     for m in layers:
-        if not isinstance(m, nn.Linear) and type(m) not in _DERIVATIVE:
+        if not isinstance(m, nn.Linear) and type(m) not in LAYER_NAMES:
             raise ValueError(f"mlp_jacobian handles Linear, ReLU, Sigmoid and Tanh layers, not {type(m).__name__}")
     return layers
 
@@ -37,7 +33,7 @@ def mlp_jacobian(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
             jac = layer.weight @ jac
             h = layer(h)
         else:
-            jac = _DERIVATIVE[type(layer)](h).unsqueeze(2) * jac
+            jac = derivative(LAYER_NAMES[type(layer)], h).unsqueeze(2) * jac
             h = layer(h)
     return jac
 
@@ -50,7 +46,7 @@ def one_hidden_symmetry(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
         raise ValueError("one_hidden_symmetry needs exactly Linear, activation, Linear")
     enc, act, dec = layers
     w, r = enc.weight, dec.weight  # H×D, D×H
-    s = _DERIVATIVE[type(act)](enc(x.flatten(1)))  # (n, H)
+    s = derivative(LAYER_NAMES[type(act)], enc(x.flatten(1)))  # (n, H)
     gram = (r.T @ r) * (w @ w.T)  # (RᵀR)_ij (WWᵀ)_ij
     wr = w @ r
     cross = wr * wr.T  # (WR)_ij (WR)_ji

@@ -15,7 +15,8 @@ from torch import nn
 
 from aebook.models.mlp import MLPAutoencoder
 
-_ACT = {"relu": torch.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid}
+#: The activations a family may use, by name.
+ACTIVATION_FUNCTIONS = {"relu": torch.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid}
 
 
 class MLPFamily(nn.Module):
@@ -33,8 +34,8 @@ class MLPFamily(nn.Module):
         if not latent_sizes or min(latent_sizes) < 1:
             raise ValueError("latent_sizes must be a non-empty list of positive sizes")
         for name in (activation, out_activation):
-            if name is not None and name not in _ACT:
-                raise ValueError(f"unknown activation {name!r}: use one of {', '.join(_ACT)}")
+            if name is not None and name not in ACTIVATION_FUNCTIONS:
+                raise ValueError(f"unknown activation {name!r}: use one of {', '.join(ACTIVATION_FUNCTIONS)}")
         self.latent_sizes, self.in_dim, self.hidden = tuple(latent_sizes), in_dim, tuple(hidden)
         self.activation, self.out_activation = activation, out_activation
         d_max = max(latent_sizes)
@@ -83,7 +84,7 @@ class MLPFamily(nn.Module):
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """Codes of every member: (n_models, n, d_max), unused units zero. ``x`` is (n, in_dim) or (n_models, n, in_dim)."""
         h = x.flatten(1).expand(len(self.latent_sizes), -1, -1) if x.dim() != 3 else x
-        act = _ACT[self.activation]
+        act = ACTIVATION_FUNCTIONS[self.activation]
         for layer in range(self.n_encoder_layers):
             h = torch.baddbmm(self.biases[layer].unsqueeze(1), h, self.weights[layer].transpose(1, 2))
             if layer < self.n_encoder_layers - 1:
@@ -93,13 +94,13 @@ class MLPFamily(nn.Module):
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """Reconstructions (n_models, n, in_dim) from codes (n_models, n, d_max)."""
         h = z * self.mask.unsqueeze(1)
-        act = _ACT[self.activation]
+        act = ACTIVATION_FUNCTIONS[self.activation]
         n_layers = len(self.weights)
         for layer in range(self.n_encoder_layers, n_layers):
             h = torch.baddbmm(self.biases[layer].unsqueeze(1), h, self.weights[layer].transpose(1, 2))
             if layer < n_layers - 1:
                 h = act(h)
-        return _ACT[self.out_activation](h) if self.out_activation else h
+        return ACTIVATION_FUNCTIONS[self.out_activation](h) if self.out_activation else h
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Every member's reconstruction of the same batch: (n_models, n, in_dim)."""
