@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import inspect
 import json
@@ -50,6 +51,8 @@ class TrainConfig:
 OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
     "adam": torch.optim.Adam,
     "sgd": torch.optim.SGD,
+    # Lasagne's defaults (rho 0.95, eps 1e-6; paper 004 trains with them), lr 1.0 being Lasagne's default too
+    "adadelta": functools.partial(torch.optim.Adadelta, rho=0.95, eps=1e-6),
 }
 
 
@@ -185,6 +188,8 @@ def train(
     for module in model.modules():
         if hasattr(module, "reset_parameters"):
             module.reset_parameters()
+    if hasattr(model, "after_reset"):  # a model's own initial values (a pose starting at the identity, say)
+        model.after_reset()
     wanted = sorted(set(int(s) for s in snapshot_steps))
     if wanted and (wanted[0] < 0 or wanted[-1] > config.steps):
         raise ValueError(f"snapshot steps must lie in [0, {config.steps}], got {wanted}")

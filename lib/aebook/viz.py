@@ -5,7 +5,7 @@ Both take the same ``draw(ax, value)`` function, so the slider and the animation
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -92,24 +92,42 @@ def figure_slider(
     ncols: int = 1,
 ) -> ipywidgets.VBox:
     """An ipywidgets slider that redraws ``draw(ax, value)``: live in a kernel, inert in the static book."""
+    return figure_sliders(lambda ax, values: draw(ax, values[description]),
+                          {description: (start, stop, step, start)}, figsize=figsize, ncols=ncols)
+
+
+def figure_sliders(
+    draw: Callable[[Axes, dict[str, float]], None],
+    sliders: Mapping[str, tuple[float, float, float, float]],
+    figsize: tuple[float, float] = (5, 3),
+    ncols: int = 1,
+) -> ipywidgets.VBox:
+    """Sliders named by ``sliders`` (name → (start, stop, step, initial value)) that redraw ``draw(ax, values)``
+    with every slider's current value: live in a kernel, inert in the static book."""
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
 
+    if not sliders:
+        raise ValueError("figure_sliders needs at least one slider")
     out = widgets.Output()
-    slider = widgets.FloatSlider(value=start, min=min(start, stop), max=max(start, stop), step=step,
-                                 description=description)
+    controls = {
+        name: widgets.FloatSlider(value=value, min=min(start, stop), max=max(start, stop), step=step,
+                                  description=name)
+        for name, (start, stop, step, value) in sliders.items()
+    }
 
-    def redraw(value: float) -> None:
+    def redraw(_change: object = None) -> None:
         with out:
             out.clear_output(wait=True)
             fig, ax = _axes(ncols, figsize)
-            draw(ax, value)
+            draw(ax, {name: control.value for name, control in controls.items()})
             fig.tight_layout()
             plt.show()
 
-    slider.observe(lambda change: redraw(change["new"]), names="value")
-    redraw(start)
-    return widgets.VBox([slider, out])
+    for control in controls.values():
+        control.observe(redraw, names="value")
+    redraw()
+    return widgets.VBox([*controls.values(), out])
 
 
 def image_drawer(render: Callable[[float], np.ndarray], label: Callable[[float], str], cmap: str = "gray") -> Draw:

@@ -1,0 +1,241 @@
+"""Experiments of the spatial-vae chapter (paper 004): build and train the VAE family, evaluate, sample, measure."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from torch import nn
+
+from aebook.data.mnist import load_mnist
+from aebook.models.spatial import affine_from_offsets, affine_from_pose
+from aebook.models.vae import VAE, DeepTransformerVAE, TransformerVAE, elbo, log_marginal, negative_elbo
+from aebook.train import TrainConfig, TrainResult, train
+
+#: The four architectures of Fig. 5 and Table 1, with their labels in the book.
+KINDS = {"vae": "VAE", "affine-tvae": "affine T-VAE", "tps-tvae": "TPS T-VAE", "affine-dtvae": "affine DTVAE"}
+
+
+def build(kind: str, z_dim: int, prior: str = "none", pose_rank: int | None = None, init: str = "identity") -> VAE:
+    """A model of one of :data:`KINDS` with a code of ``z_dim``; prior, rank and init apply to the T-VAEs."""
+    if kind == "vae":
+        return VAE(z_dim)
+    if kind == "affine-tvae":
+        return TransformerVAE(z_dim, "affine", prior, pose_rank, init=init)
+    if kind == "interpretable-tvae":
+        return TransformerVAE(z_dim, "interpretable", prior, pose_rank, init=init)
+    if kind == "tps-tvae":
+        return TransformerVAE(z_dim, "tps", prior, pose_rank, init=init)
+    if kind == "affine-dtvae":
+        return DeepTransformerVAE(z_dim)
+    raise ValueError(f"unknown model kind {kind!r}: use one of {', '.join([*KINDS, 'interpretable-tvae'])}")
+
+
+def pose_size(kind: str) -> int:
+    """dim u of a kind (0 for the VAE): what Fig. 5 adds to dim z."""
+    return build(kind, 1).pose_dim
+
+
+def mnist_split(split: str, n: int, seed: int = 0) -> tuple[torch.Tensor, np.ndarray]:
+    """``n`` MNIST digits of ``split`` drawn without replacement with ``seed``: images (n, 1, 28, 28) in [0, 1], labels."""
+    images, labels = load_mnist(split)
+    if not 0 < n <= len(images):
+        raise ValueError(f"n must be in 1…{len(images)} for the {split} split, got {n}")
+    pick = np.sort(np.random.default_rng(seed).choice(len(images), n, replace=False))
+    x = torch.from_numpy(images[pick].astype(np.float32) / 255.0).unsqueeze(1)
+    return x, labels[pick]
+
+
+def train_vae(model: VAE, images: torch.Tensor, *, epochs: int, batch_size: int = 100, lr: float = 1.0,
+              seed: int = 0, name: str = "VAE", device: str = "auto") -> TrainResult:
+    """Maximise the ELBO with Adadelta (Lasagne's defaults, as in the thesis) for ``epochs`` passes over ``images``."""
+    if not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+    steps = epochs * math.ceil(len(images) / batch_size)
+    config = TrainConfig(steps=steps, batch_size=batch_size, lr=lr, seed=seed, optimizer="adadelta",
+                         checkpoint_every=max(steps // 4, 1))
+    return train(model, images, config, loss_fn=negative_elbo, name=name, device=device)
+
+
+def fit(kind: str, z_dim: int, images: torch.Tensor, *, epochs: int, batch_size: int = 100, seed: int = 0,
+        device: str = "auto", prior: str = "none", pose_rank: int | None = None, init: str = "identity") -> VAE:
+    """Train (or load from the cache) one model of ``kind`` and return it on the CPU, in evaluation mode."""
+    model = build(kind, z_dim, prior, pose_rank, init)
+    name = f"{KINDS.get(kind, kind)} z={z_dim}" + ("" if prior == "none" else f" {prior}")
+    return train_vae(model, images, epochs=epochs, batch_size=batch_size, seed=seed, name=name,
+                     device=device).model.cpu().eval()
+
+
+def text_table(header: list[str], rows: list[list[object]]) -> str:
+    """A plain-text table with aligned columns (floats to one decimal place)."""
+    cells = [header] + [[f"{v:.1f}" if isinstance(v, float) else str(v) for v in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    lines = ["  ".join(c.rjust(w) if j else c.ljust(w) for j, (c, w) in enumerate(zip(r, widths))) for r in cells]
+    return "\n".join([lines[0], "  ".join("-" * w for w in widths), *lines[1:]])
+
+
+def _device(model: nn.Module) -> torch.device:
+    return next(model.parameters()).device
+
+
+@torch.no_grad()
+def evaluate(model: VAE, x: torch.Tensor, samples: int = 1, seed: int = 0, batch: int = 1000) -> dict[str, float]:
+    """Mean ELBO, likelihood term and KL per image (nats) on ``x``, with ``samples`` draws of the codes."""
+    model.eval()
+    torch.manual_seed(seed)
+    parts = [elbo(model, x[i : i + batch].to(_device(model)), samples) for i in range(0, len(x), batch)]
+    bound, like, kl = (torch.cat([p[k] for p in parts]).mean().item() for k in range(3))
+    return {"elbo": bound, "likelihood": like, "kl": kl, "reconstruction error": -like}
+
+
+@torch.no_grad()
+def encode(model: VAE, x: torch.Tensor, batch: int = 1000) -> tuple[np.ndarray, np.ndarray | None]:
+    """Posterior means of the code z (n, z_dim) and of the pose u (n, pose_dim; None for the VAE)."""
+    model.eval()
+    codes, poses = [], []
+    for i in range(0, len(x), batch):
+        mu, _ = model.encode(x[i : i + batch].to(_device(model)))
+        codes.append(mu.cpu())
+        pose = model.pose_mean()
+        if pose is not None:
+            poses.append(pose.cpu())
+    return torch.cat(codes).numpy(), (torch.cat(poses).numpy() if poses else None)
+
+
+def mean_pose(model: VAE, x: torch.Tensor) -> torch.Tensor | None:
+    """The average pose observed on ``x`` (the thesis samples at it), or None for the VAE."""
+    poses = encode(model, x)[1]
+    return None if poses is None else torch.from_numpy(poses.mean(0))
+
+
+@torch.no_grad()
+def decode_at(model: VAE, z: torch.Tensor, pose: torch.Tensor | None) -> np.ndarray:
+    """Images (n, 28, 28) of Bernoulli probabilities for codes ``z`` warped by ``pose`` (one pose or one per code)."""
+    model.eval()
+    z = z.to(_device(model))
+    if pose is not None:
+        pose = pose.to(z.device).expand(len(z), -1) if pose.dim() == 1 else pose.to(z.device)
+    return model.decode(z, pose)[:, 0].cpu().numpy()
+
+
+@torch.no_grad()
+def reference_images(model: VAE, z: torch.Tensor) -> np.ndarray:
+    """The decoder's images y' before any warp (n, 28, 28): the reference pose."""
+    model.eval()
+    return model.image(z.to(_device(model)))[:, 0].cpu().numpy()
+
+
+def prior_codes(n: int, z_dim: int, seed: int = 0) -> torch.Tensor:
+    """``n`` codes drawn from N(0, I) with ``seed``."""
+    return torch.randn(n, z_dim, generator=torch.Generator().manual_seed(seed))
+
+
+def latent_grid(steps: int = 15, span: float = 2.0) -> torch.Tensor:
+    """A steps × steps grid of 2-D codes over [−span, span]², row by row (z₂ decreasing down the rows)."""
+    axis = torch.linspace(-span, span, steps)
+    z2, z1 = torch.meshgrid(-axis, axis, indexing="ij")
+    return torch.stack([z1.flatten(), z2.flatten()], dim=1)
+
+
+def pixel_entropy(probs: np.ndarray) -> np.ndarray:
+    """Mean binary entropy (bits per pixel) of each image of Bernoulli probabilities: 0 for a sharp black-and-white
+    picture, 1 for a grey blur of p = 0.5 everywhere."""
+    p = np.clip(probs.reshape(len(probs), -1).astype(np.float64), 1e-12, 1 - 1e-12)
+    return (-(p * np.log2(p) + (1 - p) * np.log2(1 - p))).mean(1)
+
+
+def edge_sharpness(probs: np.ndarray) -> np.ndarray:
+    """Mean gradient magnitude of each image divided by its mean intensity: larger for crisper strokes."""
+    gy, gx = np.gradient(probs.astype(np.float64), axis=(1, 2))
+    return np.hypot(gx, gy).mean((1, 2)) / probs.mean((1, 2))
+
+
+def svm_accuracy(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y: np.ndarray, *, C: float = 1.0,
+                 folds: int = 9, seed: int = 0) -> tuple[float, float, float]:
+    """Linear SVM on standardised features: mean and std of the ``folds``-fold cross-validated accuracy on the
+    training set, and the accuracy on the test set after fitting on all of it (all in %)."""
+    from sklearn.model_selection import StratifiedKFold, cross_val_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import LinearSVC
+
+    def svm() -> object:
+        return make_pipeline(StandardScaler(), LinearSVC(C=C, dual=False, max_iter=5000))
+
+    scores = cross_val_score(svm(), train_x, train_y, cv=StratifiedKFold(folds, shuffle=True, random_state=seed))
+    test = svm().fit(train_x, train_y).score(test_x, test_y)
+    return 100 * float(scores.mean()), 100 * float(scores.std()), 100 * float(test)
+
+
+def pca_features(train_x: np.ndarray, test_x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Projections of train and test images on the first ``k`` principal axes of the training images."""
+    from sklearn.decomposition import PCA
+
+    pca = PCA(k, random_state=0).fit(train_x)
+    return pca.transform(train_x), pca.transform(test_x)
+
+
+@torch.no_grad()
+def pose_grids(model: VAE, poses: torch.Tensor) -> torch.Tensor:
+    """The sampling grids (n, side, side, 2) of poses, in [−1, 1] coordinates."""
+    poses = poses.to(_device(model))
+    if getattr(model, "tps", None) is not None:
+        return model.tps.grid(poses)
+    theta = affine_from_pose(poses) if getattr(model, "pose", "affine") == "interpretable" else affine_from_offsets(poses)
+    return nn.functional.affine_grid(theta, [len(poses), 1, model.side, model.side], align_corners=False)
+
+
+def warp_range(model: VAE, poses: torch.Tensor, centre: torch.Tensor) -> float:
+    """RMS displacement in pixels between the grids of ``poses`` and the grid of the pose ``centre``."""
+    grids = pose_grids(model, poses)
+    middle = pose_grids(model, centre.view(1, -1))
+    return float(((grids - middle) ** 2).sum(-1).mean().sqrt() * model.side / 2)
+
+
+def rotation_angles(model: VAE, poses: np.ndarray) -> np.ndarray:
+    """The rotation (radians) of each pose's affine map: atan2(θ₁₀ − θ₀₁, θ₀₀ + θ₁₁), the angle of its closest
+    rotation in the least-squares sense."""
+    p = torch.from_numpy(poses)
+    theta = affine_from_pose(p) if getattr(model, "pose", "affine") == "interpretable" else affine_from_offsets(p)
+    return torch.atan2(theta[:, 1, 0] - theta[:, 0, 1], theta[:, 0, 0] + theta[:, 1, 1]).numpy()
+
+
+def circular_offset(estimated: np.ndarray, true: np.ndarray) -> tuple[float, float]:
+    """Circular mean and circular standard deviation (degrees) of estimated − true angles: a mean near 0 means the
+    reference pose is upright, a small spread that the pose tracks the rotation."""
+    d = np.exp(1j * (estimated - true))
+    r = abs(d.mean())
+    return float(np.degrees(np.angle(d.mean()))), float(np.degrees(math.sqrt(-2 * math.log(max(r, 1e-12)))))
+
+
+def minimum_profile(model: VAE, x: torch.Tensor) -> dict[str, float | str]:
+    """What the decoder's pre-warp image y' looks like (Fig. 12): its ink relative to the input's (above 1: the
+    digit drawn larger than it appears, the promising minimum), its variety across inputs relative to the inputs'
+    (near 0: one template bent by the pose), and a label: 'zoomed in', 'template', 'shrunk' or 'as the input'."""
+    codes, _ = encode(model, x)
+    y = reference_images(model, torch.from_numpy(codes))
+    xs = x[:, 0].numpy()
+    area = float(y.sum((1, 2)).mean() / xs.sum((1, 2)).mean())
+    variety = float(y.var(0).mean() / xs.var(0).mean())
+    label = "template" if variety < 0.25 else "shrunk" if area < 0.8 else "zoomed in" if area > 1.25 else "as the input"
+    return {"ink ratio": area, "variety ratio": variety, "kind": label}
+
+
+def importance_gap(model: VAE, x: torch.Tensor, samples: int = 500, seed: int = 0,
+                   batch: int = 250) -> dict[str, np.ndarray]:
+    """Per image: log p(x) by importance sampling, the ELBO (same number of draws), their gap (= KL(q ‖ p(z|x))) and
+    KL(q(z|x) ‖ p(z)), section VI."""
+    model.eval()
+    torch.manual_seed(seed)
+    out: dict[str, list[torch.Tensor]] = {"log p(x)": [], "elbo": [], "kl": []}
+    with torch.no_grad():
+        for i in range(0, len(x), batch):
+            xb = x[i : i + batch].to(_device(model))
+            out["log p(x)"].append(log_marginal(model, xb, samples).cpu())
+            bound, _, kl = elbo(model, xb, samples)
+            out["elbo"].append(bound.cpu())
+            out["kl"].append(kl.cpu())
+    result = {k: torch.cat(v).numpy() for k, v in out.items()}
+    result["gap"] = result["log p(x)"] - result["elbo"]
+    return result
