@@ -11,11 +11,12 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 NBVAL_FLAGS := --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
                --ignore-glob='*/paper-run/*' -p no:cacheprovider
 
-.PHONY: help venv data book test test-lib test-notebooks render lab outputs clean
+.PHONY: help venv data assets chromium book test test-lib test-notebooks render browser-test lab outputs clean
+VENDOR := book/_vendor
 
 help:
 	@echo "make book   build the book (executes changed notebooks) -> _build/html/index.html"
-	@echo "make test   unit tests, notebooks under nbval, and a warning-free render of the committed outputs"
+	@echo "make test   unit tests, notebooks under nbval, a warning-free render of the committed outputs, and every page in headless Chromium"
 	@echo "make lab    open the notebooks in JupyterLab"
 	@echo "make outputs  re-execute the notebooks in place (refreshes the committed quick-profile outputs)"
 
@@ -31,6 +32,17 @@ venv: $(STAMP)
 data: $(STAMP)
 	$(BIN)/python -m aebook.data fetch mnist
 
+# Scripts the static pages load (require.js, the ipywidgets HTML manager, MathJax): from npm, verified by SHA-256.
+assets: $(STAMP)
+	$(BIN)/python -m aebook.web_assets $(VENDOR)
+
+# The system's Chromium for the browser check (Debian's package; never a downloaded browser).
+chromium:
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || { \
+	  echo "installing Debian's chromium for the browser check"; \
+	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -qq && \
+	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -qq chromium; }
+
 # The execution cache only sees code cells: drop it (and the doctrees that would skip re-reading) when the
 # library or the pinned requirements change.
 _build/.libhash-$(LIBHASH):
@@ -40,7 +52,7 @@ _build/.libhash-$(LIBHASH):
 	  rm -rf _build/.jupyter_cache _build/.doctrees _build/.libhash-*; fi
 	@touch $@
 
-book: $(STAMP) data _build/.libhash-$(LIBHASH)
+book: $(STAMP) data assets _build/.libhash-$(LIBHASH)
 	$(BIN)/jupyter-book build . --keep-going
 	@echo "The book: $(abspath _build/html/index.html)"
 
@@ -51,12 +63,17 @@ test-notebooks: $(STAMP) data
 	$(BIN)/python -m pytest $(NBVAL_FLAGS) chapters/
 
 # Render the committed outputs without executing anything; any Sphinx warning fails.
-render: $(STAMP)
+render: $(STAMP) assets
 	@mkdir -p _build/render
-	$(BIN)/python -c "import yaml; c = yaml.safe_load(open('_config.yml')); c['execute']['execute_notebooks'] = 'off'; yaml.safe_dump(c, open('_build/render/_config.yml', 'w'))"
+	$(BIN)/python -c "import yaml; c = yaml.safe_load(open('_config.yml')); c['execute']['execute_notebooks'] = 'off'; yaml.safe_dump(c, open('_build/render/_config.yml', 'w'), sort_keys=False)"
 	$(BIN)/jupyter-book build . --config _build/render/_config.yml --path-output _build/render -W --keep-going --all
 
-test: test-lib test-notebooks render
+# Every page of the rendered book in headless Chromium: console errors, broken images, missing figures or claims
+# tables, frozen animations, error outputs. Screenshots land in _build/screens/.
+browser-test: render chromium
+	$(BIN)/python -m aebook.bookcheck _build/render/_build/html --screens _build/screens
+
+test: test-lib test-notebooks render browser-test
 	@echo "make test: all checks passed"
 
 lab: $(STAMP) data
@@ -67,4 +84,4 @@ outputs: $(STAMP) data
 	  $(BIN)/jupyter nbconvert --to notebook --execute --inplace "$$nb" || exit 1; done
 
 clean:
-	rm -rf _build runs
+	rm -rf _build runs $(VENDOR)

