@@ -72,3 +72,26 @@ def test_run_report_reads_timing_and_environment(tmp_path):
         "      - file: chapters/toy/index\n        sections:\n          - file: chapters/toy/01-a\n")
     text = run_report_markdown(tmp_path)
     assert "| {doc}`toy/01-a </chapters/toy/01-a>` | quick |" in text and "| 90 | 2026-01-02 |" in text
+
+
+def test_paper_runs_join_the_table_of_contents_under_their_chapter(tmp_path):
+    from aebook.report import paper_run_banner, toc_with_paper_runs
+
+    (tmp_path / "_toc.yml").write_text(
+        "format: jb-book\nroot: book/intro\nparts:\n  - caption: Papers\n    chapters:\n"
+        "      - file: chapters/toy/index\n        sections:\n          - file: chapters/toy/01-a\n"
+        "      - file: chapters/other/index\n")
+    notebook_with([table(2.0)], tmp_path / "chapters/toy/01-a.ipynb")
+    assert toc_with_paper_runs(tmp_path) is None  # nothing to add: the book's own toc is used
+    run = tmp_path / "chapters/toy/paper-run/01-a.ipynb"
+    notebook_with([table(2.0, profile="paper")], run)
+    toc = toc_with_paper_runs(tmp_path)
+    chapters = toc["parts"][0]["chapters"]
+    assert chapters[0]["sections"] == [{"file": "chapters/toy/01-a"}, {"file": "chapters/toy/paper-run/01-a"}]
+    assert "sections" not in chapters[1]
+    nb = json.loads(run.read_text())
+    nb["cells"][0]["metadata"]["execution"] = {"iopub.execute_input": "2026-01-02T10:00:00.000Z",
+                                               "shell.execute_reply": "2026-01-02T11:30:00.000Z"}
+    run.write_text(json.dumps(nb))
+    banner = paper_run_banner(run)
+    assert "90.0 minutes" in banner and "2026-01-02" in banner and "never re-executes" in banner

@@ -152,3 +152,32 @@ def run_report_markdown(root: str | Path) -> str:
 def write_run_report(root: str | Path, target: str | Path) -> Path:
     """Write the run report's table to ``target`` (only if it changed)."""
     return _write_if_changed(run_report_markdown(root), target)
+
+
+def toc_with_paper_runs(root: str | Path) -> dict[str, Any] | None:
+    """The book's _toc.yml with every ``chapters/<slug>/paper-run/*.ipynb`` added under its chapter (after the
+    chapter's notebooks), or None when there is no paper-scale run to add."""
+    import yaml
+
+    root = Path(root)
+    toc = yaml.safe_load((root / "_toc.yml").read_text())
+    added = False
+    for part in toc.get("parts", []):
+        for chapter in part.get("chapters", []):
+            folder = root / Path(chapter["file"]).parent
+            runs = sorted((folder / "paper-run").glob("*.ipynb")) if (folder / "paper-run").is_dir() else []
+            if runs:
+                chapter.setdefault("sections", []).extend(
+                    {"file": str(nb.relative_to(root).with_suffix("").as_posix())} for nb in runs)
+                added = True
+    return toc if added else None
+
+
+def paper_run_banner(path: str | Path) -> str:
+    """One line for the top of a paper-scale run's page: where, when and how long it ran."""
+    run = notebook_run(path)
+    env = run["environment"]
+    seconds = f"{run['seconds'] / 60:.1f} minutes" if run["seconds"] is not None else "an unrecorded time"
+    device, date = env.get("device", "an unrecorded device"), run["date"] or "an unrecorded date"
+    return (f"Paper-profile run, executed on {device} on {date} in {seconds} (torch {env.get('torch', '?')}), shown "
+            "from its stored outputs: the book never re-executes it.")

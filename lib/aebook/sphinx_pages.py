@@ -10,7 +10,7 @@ from pathlib import Path
 from docutils import nodes
 from sphinx.errors import ExtensionError
 
-from aebook.report import write_run_report, write_scoreboard
+from aebook.report import paper_run_banner, toc_with_paper_runs, write_run_report, write_scoreboard
 
 #: matplotlib's jshtml animations link Font Awesome 4 from a CDN for their button icons; the book's theme already
 #: ships Font Awesome (which draws the same ``fa fa-play`` icons), so the link is dropped from the pages.
@@ -24,6 +24,31 @@ def _generate(app) -> None:  # noqa: ANN001 (a Sphinx application)
     root = Path(app.srcdir)
     write_scoreboard(root, root / "book" / "_generated" / "scoreboard.md")
     write_run_report(root, root / "book" / "_generated" / "run-report.md")
+
+
+def _paper_runs_in_toc(app, config) -> None:  # noqa: ANN001
+    # Before sphinx-external-toc reads the table of contents (its handler runs at priority 900): point it at a copy
+    # that lists every chapters/<slug>/paper-run/ notebook under its chapter.
+    import yaml
+
+    toc = toc_with_paper_runs(app.srcdir)
+    if toc is not None:
+        generated = Path(app.srcdir) / "_build" / "generated-toc" / "_toc.yml"
+        generated.parent.mkdir(parents=True, exist_ok=True)
+        generated.write_text(yaml.safe_dump(toc, sort_keys=False))
+        config.external_toc_path = str(generated)
+
+
+def _paper_run_banner(app, doctree) -> None:  # noqa: ANN001
+    docname = app.env.docname
+    if "/paper-run/" not in docname:
+        return
+    path = Path(app.srcdir) / f"{docname}.ipynb"
+    if path.exists():
+        section = next(iter(doctree.findall(nodes.section)), None)
+        note = nodes.note("", nodes.paragraph(text=paper_run_banner(path)))
+        if section is not None:
+            section.insert(1, note)
 
 
 def _vendor_path(app, config) -> None:  # noqa: ANN001
@@ -98,6 +123,8 @@ def setup(app) -> dict:  # noqa: ANN001
     """Register the generator (it runs on every build, so a new claim shows up without any hand edit) and the fixes."""
     app.connect("builder-inited", _generate)
     app.connect("config-inited", _vendor_path)
+    app.connect("config-inited", _paper_runs_in_toc, priority=400)
+    app.connect("doctree-read", _paper_run_banner)
     app.connect("doctree-resolved", _offline_outputs)
     app.connect("html-page-context", _scripts_once, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
