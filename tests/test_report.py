@@ -33,12 +33,13 @@ def test_scoreboard_counts_each_chapter_at_each_profile(tmp_path):
     notebook_with([table(0.1)], tmp_path / "chapters/toy/02-b.ipynb")
     rows = scoreboard(tmp_path)
     assert rows == [{"chapter": "chapters/toy/index", "title": "Toy: a chapter",
-                     "quick": {"reproduced": 1, "partly": 1, "not reproduced": 1}, "paper": None}]
+                     "quick": {"reproduced": 1, "partly": 1, "not reproduced": 1}, "paper": None,
+                     "paper_page": None}]
     notebook_with([table(3.0, 3.0, profile="paper")], tmp_path / "chapters/toy/paper-run/01-a.ipynb")
     assert scoreboard(tmp_path)[0]["paper"] == {"reproduced": 2, "partly": 0, "not reproduced": 0}
     text = scoreboard_markdown(tmp_path)
     assert "| {doc}`Toy: a chapter </chapters/toy/index>` | quick | {doc}`1 </chapters/toy/index>`" in text
-    assert "| paper | {doc}`2 </chapters/toy/index>`" in text
+    assert "| paper | {doc}`2 </chapters/toy/paper-run/01-a>`" in text
     target = write_scoreboard(tmp_path, tmp_path / "out/scoreboard.md")
     assert target.read_text() == text
 

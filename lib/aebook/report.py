@@ -63,12 +63,14 @@ def scoreboard(root: str | Path) -> list[dict[str, Any]]:
         runs = sorted((folder / "paper-run").glob("*.ipynb")) if (folder / "paper-run").is_dir() else []
         paper = [t for nb in runs for t in notebook_claims(nb)]
         rows.append({"chapter": index, "title": _title(root, index), "quick": _count(quick),
-                     "paper": _count(paper) if paper else None})
+                     "paper": _count(paper) if paper else None,
+                     "paper_page": str(runs[0].relative_to(root).with_suffix("").as_posix()) if paper else None})
     return rows
 
 
 def scoreboard_markdown(root: str | Path) -> str:
-    """The scoreboard as a MyST table; every count links to the chapter page that shows its claims tables."""
+    """The scoreboard as a MyST table; every count links to the page that shows its claims tables (the chapter page
+    for the quick profile, the first paper-scale run for the paper profile)."""
     head = ("| paper | profile | ✅ reproduced | 🟡 partly | ❌ not reproduced |\n"
             "|---|---|---|---|---|\n")
     lines = []
@@ -78,7 +80,8 @@ def scoreboard_markdown(root: str | Path) -> str:
             counts = row[profile]
             if counts is None:
                 continue
-            cells = " | ".join(f"{{doc}}`{counts[v]} <{link}>`" for v in VERDICTS)
+            target = link if profile == "quick" else f"/{row['paper_page']}"
+            cells = " | ".join(f"{{doc}}`{counts[v]} <{target}>`" for v in VERDICTS)
             lines.append(f"| {{doc}}`{row['title']} <{link}>` | {profile} | {cells} |")
     if not lines:
         return "*No chapter has a claims table yet.*\n"
