@@ -37,3 +37,8 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
                 f"device {device!r} does not exist: this machine has {torch.cuda.device_count()} GPU(s)"
             )
     return torch.device(name)
+
+
+def model_device(model: torch.nn.Module) -> torch.device:
+    """The device a model's parameters live on."""
+    return next(model.parameters()).device

@@ -97,7 +97,8 @@ def _script_name(script: object) -> str:
     return str(getattr(script, "filename", script) or "")  # the same inline script comes as None and as ''
 
 
-def _scripts_once(app, pagename, templatename, context, doctree) -> None:  # noqa: ANN001
+def _page_scripts(app, pagename, templatename, context, doctree) -> None:  # noqa: ANN001
+    """Each page's scripts: duplicates dropped, require.js and MathJax set up for the widget manager."""
     from sphinx.builders.html._assets import _JavaScript
 
     # sphinx-thebe's configuration script can be registered twice ("THEBE_JS_URL has already been declared")
@@ -126,5 +127,5 @@ def setup(app) -> dict:  # noqa: ANN001
     app.connect("config-inited", _paper_runs_in_toc, priority=400)
     app.connect("doctree-read", _paper_run_banner)
     app.connect("doctree-resolved", _offline_outputs)
-    app.connect("html-page-context", _scripts_once, priority=900)
+    app.connect("html-page-context", _page_scripts, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -6,15 +6,13 @@ import numpy as np
 import torch
 from torch import nn
 
-
-def _device(model: nn.Module) -> torch.device:
-    return next(model.parameters()).device
+from aebook.device import model_device
 
 
 @torch.no_grad()
 def encode(model: nn.Module, images: np.ndarray, batch_size: int = 1024) -> np.ndarray:
     """Codes ``(n, d)`` of numpy images through ``model.encode``, in batches, without gradients."""
-    dev, out = _device(model), []
+    dev, out = model_device(model), []
     for i in range(0, len(images), batch_size):
         x = torch.as_tensor(np.asarray(images[i : i + batch_size]), dtype=torch.float32, device=dev)
         out.append(model.encode(x).cpu().numpy())
@@ -24,7 +22,7 @@ def encode(model: nn.Module, images: np.ndarray, batch_size: int = 1024) -> np.n
 @torch.no_grad()
 def decode(model: nn.Module, codes: np.ndarray, batch_size: int = 1024) -> np.ndarray:
     """Images decoded from numpy codes ``(n, d)`` through ``model.decode``."""
-    dev, out = _device(model), []
+    dev, out = model_device(model), []
     codes = np.asarray(codes, dtype=np.float32).reshape(len(codes), -1)
     for i in range(0, len(codes), batch_size):
         out.append(model.decode(torch.as_tensor(codes[i : i + batch_size], device=dev)).cpu().numpy())

@@ -8,6 +8,7 @@ from torch import nn
 
 from aebook.analysis.disentangle import Disentanglement, disentanglement, match_atoms, r2_table
 from aebook.data.mnist import load_mnist
+from aebook.device import model_device
 from aebook.data.spikes import spike_atoms, spike_images, spike_parameters
 from aebook.models.atomic import AtomicAutoencoder, PlainAutoencoder
 from aebook.train import TrainConfig, TrainResult, train
@@ -34,7 +35,7 @@ def train_images(model: nn.Module, images: np.ndarray, *, steps: int, batch_size
 @torch.no_grad()
 def encode_atoms(model: nn.Module, images: np.ndarray, batch_size: int = 256) -> tuple[np.ndarray, np.ndarray | None]:
     """Codes (n, latent) and, for an atomic model, each block's image (n, k, H, W)."""
-    dev = next(model.parameters()).device
+    dev = model_device(model)
     codes, atoms = [], []
     for i in range(0, len(images), batch_size):
         z = model.encode(torch.from_numpy(images[i : i + batch_size]).to(dev))

@@ -12,6 +12,7 @@ from torch import nn
 
 from aebook.analysis.jacobian import curl_2d, jacobians
 from aebook.data.planar import planar_points
+from aebook.device import model_device
 from aebook.models.mlp import MLPAutoencoder
 from aebook.regularisers import WeightLength, contractive
 from aebook.train import TrainConfig, TrainResult, reconstruction_mse, train
@@ -84,7 +85,7 @@ def planar_field(model: nn.Module, lim: float = 1.0, n: int = 33) -> PlanarField
     """Evaluate the field of a 2-D autoencoder on an n×n grid over [−lim, lim]², with its curl at every node."""
     xs = np.linspace(-lim, lim, n)
     grid = np.stack(np.meshgrid(xs, xs), axis=-1).reshape(-1, 2).astype(np.float32)
-    x = torch.from_numpy(grid).to(next(model.parameters()).device)
+    x = torch.from_numpy(grid).to(model_device(model))
     with torch.no_grad():
         field = (model(x) - x).cpu().numpy()
     curl = curl_2d(jacobians(model, x)).detach().cpu().numpy()
@@ -94,7 +95,7 @@ def planar_field(model: nn.Module, lim: float = 1.0, n: int = 33) -> PlanarField
 
 def mean_abs_curl(model: nn.Module, points: np.ndarray) -> float:
     """Mean |curl r| over the given points (the data: the curl "near the manifold")."""
-    x = torch.from_numpy(points).to(next(model.parameters()).device)
+    x = torch.from_numpy(points).to(model_device(model))
     return float(curl_2d(jacobians(model, x)).detach().abs().mean())
 
 

@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from aebook.data.mnist import load_mnist
+from aebook.device import model_device
 from aebook.models.spatial import affine_from_offsets, affine_from_pose
 from aebook.models.vae import VAE, DeepTransformerVAE, TransformerVAE, elbo, log_marginal, negative_elbo
 from aebook.train import TrainConfig, TrainResult, train
@@ -17,16 +18,18 @@ from aebook.train import TrainConfig, TrainResult, train
 KINDS = {"vae": "VAE", "affine-tvae": "affine T-VAE", "tps-tvae": "TPS T-VAE", "affine-dtvae": "affine DTVAE"}
 
 
-def build(kind: str, z_dim: int, prior: str = "none", pose_rank: int | None = None, init: str = "identity") -> VAE:
-    """A model of one of :data:`KINDS` with a code of ``z_dim``; prior, rank and init apply to the T-VAEs."""
+#: The pose each T-VAE kind warps with (the DTVAE's localiser always gives six affine cells).
+TVAE_POSES = {"affine-tvae": "affine", "interpretable-tvae": "interpretable", "tps-tvae": "tps"}
+
+
+def build(kind: str, z_dim: int, prior: str = "none", pose_rank: int | None = None, init: str = "identity",
+          pose_scale: float = 0.1) -> VAE:
+    """A model of one of :data:`KINDS` (or 'interpretable-tvae') with a code of ``z_dim``; prior, rank, init and the
+    initial pose spread apply to the T-VAEs."""
     if kind == "vae":
         return VAE(z_dim)
-    if kind == "affine-tvae":
-        return TransformerVAE(z_dim, "affine", prior, pose_rank, init=init)
-    if kind == "interpretable-tvae":
-        return TransformerVAE(z_dim, "interpretable", prior, pose_rank, init=init)
-    if kind == "tps-tvae":
-        return TransformerVAE(z_dim, "tps", prior, pose_rank, init=init)
+    if kind in TVAE_POSES:
+        return TransformerVAE(z_dim, TVAE_POSES[kind], prior, pose_rank, init=init, pose_scale=pose_scale)
     if kind == "affine-dtvae":
         return DeepTransformerVAE(z_dim)
     raise ValueError(f"unknown model kind {kind!r}: use one of {', '.join([*KINDS, 'interpretable-tvae'])}")
@@ -59,10 +62,11 @@ def train_vae(model: VAE, images: torch.Tensor, *, epochs: int, batch_size: int 
 
 
 def fit(kind: str, z_dim: int, images: torch.Tensor, *, epochs: int, batch_size: int = 100, seed: int = 0,
-        device: str = "auto", prior: str = "none", pose_rank: int | None = None, init: str = "identity") -> VAE:
+        device: str = "auto", prior: str = "none", pose_rank: int | None = None, init: str = "identity",
+        pose_scale: float = 0.1, name: str | None = None) -> VAE:
     """Train (or load from the cache) one model of ``kind`` and return it on the CPU, in evaluation mode."""
-    model = build(kind, z_dim, prior, pose_rank, init)
-    name = f"{KINDS.get(kind, kind)} z={z_dim}" + ("" if prior == "none" else f" {prior}")
+    model = build(kind, z_dim, prior, pose_rank, init, pose_scale)
+    name = name or f"{KINDS.get(kind, kind)} z={z_dim}" + ("" if prior == "none" else f" {prior}")
     return train_vae(model, images, epochs=epochs, batch_size=batch_size, seed=seed, name=name,
                      device=device).model.cpu().eval()
 
@@ -75,16 +79,12 @@ def text_table(header: list[str], rows: list[list[object]]) -> str:
     return "\n".join([lines[0], "  ".join("-" * w for w in widths), *lines[1:]])
 
 
-def _device(model: nn.Module) -> torch.device:
-    return next(model.parameters()).device
-
-
 @torch.no_grad()
 def evaluate(model: VAE, x: torch.Tensor, samples: int = 1, seed: int = 0, batch: int = 1000) -> dict[str, float]:
     """Mean ELBO, likelihood term and KL per image (nats) on ``x``, with ``samples`` draws of the codes."""
     model.eval()
     torch.manual_seed(seed)
-    parts = [elbo(model, x[i : i + batch].to(_device(model)), samples) for i in range(0, len(x), batch)]
+    parts = [elbo(model, x[i : i + batch].to(model_device(model)), samples) for i in range(0, len(x), batch)]
     bound, like, kl = (torch.cat([p[k] for p in parts]).mean().item() for k in range(3))
     return {"elbo": bound, "likelihood": like, "kl": kl, "reconstruction error": -like}
 
@@ -95,7 +95,7 @@ def encode(model: VAE, x: torch.Tensor, batch: int = 1000) -> tuple[np.ndarray, 
     model.eval()
     codes, poses = [], []
     for i in range(0, len(x), batch):
-        mu, _ = model.encode(x[i : i + batch].to(_device(model)))
+        mu, _ = model.encode(x[i : i + batch].to(model_device(model)))
         codes.append(mu.cpu())
         pose = model.pose_mean()
         if pose is not None:
@@ -113,7 +113,7 @@ def mean_pose(model: VAE, x: torch.Tensor) -> torch.Tensor | None:
 def decode_at(model: VAE, z: torch.Tensor, pose: torch.Tensor | None) -> np.ndarray:
     """Images (n, 28, 28) of Bernoulli probabilities for codes ``z`` warped by ``pose`` (one pose or one per code)."""
     model.eval()
-    z = z.to(_device(model))
+    z = z.to(model_device(model))
     if pose is not None:
         pose = pose.to(z.device).expand(len(z), -1) if pose.dim() == 1 else pose.to(z.device)
     return model.decode(z, pose)[:, 0].cpu().numpy()
@@ -123,7 +123,7 @@ def decode_at(model: VAE, z: torch.Tensor, pose: torch.Tensor | None) -> np.ndar
 def reference_images(model: VAE, z: torch.Tensor) -> np.ndarray:
     """The decoder's images y' before any warp (n, 28, 28): the reference pose."""
     model.eval()
-    return model.image(z.to(_device(model)))[:, 0].cpu().numpy()
+    return model.image(z.to(model_device(model)))[:, 0].cpu().numpy()
 
 
 def prior_codes(n: int, z_dim: int, seed: int = 0) -> torch.Tensor:
@@ -179,7 +179,7 @@ def pca_features(train_x: np.ndarray, test_x: np.ndarray, k: int) -> tuple[np.nd
 @torch.no_grad()
 def pose_grids(model: VAE, poses: torch.Tensor) -> torch.Tensor:
     """The sampling grids (n, side, side, 2) of poses, in [−1, 1] coordinates."""
-    poses = poses.to(_device(model))
+    poses = poses.to(model_device(model))
     if getattr(model, "tps", None) is not None:
         return model.tps.grid(poses)
     theta = affine_from_pose(poses) if getattr(model, "pose", "affine") == "interpretable" else affine_from_offsets(poses)
@@ -231,7 +231,7 @@ def importance_gap(model: VAE, x: torch.Tensor, samples: int = 500, seed: int = 
     out: dict[str, list[torch.Tensor]] = {"log p(x)": [], "elbo": [], "kl": []}
     with torch.no_grad():
         for i in range(0, len(x), batch):
-            xb = x[i : i + batch].to(_device(model))
+            xb = x[i : i + batch].to(model_device(model))
             out["log p(x)"].append(log_marginal(model, xb, samples).cpu())
             bound, _, kl = elbo(model, xb, samples)
             out["elbo"].append(bound.cpu())
