@@ -14,7 +14,7 @@ CHAPTER_NOTEBOOKS = sorted(
 
 
 def test_parameters_cell_is_read_with_types():
-    assert notebook_parameters(TINY) == {"n": 3, "scale": 1.5, "label": "tiny", "device": "auto"}
+    assert notebook_parameters(TINY) == {"n": 3, "scale": 1.5, "label": "tiny", "device": "auto", "pause": 0.0}
 
 
 def test_unknown_parameter_is_refused_with_the_valid_list():
@@ -35,8 +35,8 @@ def test_ints_are_accepted_as_floats():
 
 
 def test_assignments_are_read_as_yaml():
-    assert parse_assignments(["a=5", "b=0.1", "c=true", "d=[1, 2]", "e=text"]) == {
-        "a": 5, "b": 0.1, "c": True, "d": [1, 2], "e": "text"
+    assert parse_assignments(["a=5", "b=0.1", "c=true", "d=[1, 2]", "e=text", "f=1e-3"]) == {
+        "a": 5, "b": 0.1, "c": True, "d": [1, 2], "e": "text", "f": 0.001
     }
     with pytest.raises(ParameterError, match="NAME=VALUE"):
         parse_assignments(["novalue"])

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 
 class ParameterError(ValueError):
@@ -85,3 +88,13 @@ def check_parameters(notebook: str | Path, values: dict[str, Any]) -> dict[str, 
         return {k: coerce(k, v, params[k]) for k, v in values.items()}
     except ParameterError as exc:
         raise ParameterError(f"{Path(notebook).name}: {exc}. Valid parameters:\n{describe_parameters(params)}") from None
+
+
+_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+$")
+
+
+def read_value(text: str) -> Any:
+    """Read a command-line value as YAML (``5``, ``0.1``, ``true``, ``[1, 2]``, text), and ``1e-3`` as a number."""
+    if _NUMBER.match(text.strip()):
+        return float(text)
+    return yaml.safe_load(text) if text.strip() else ""

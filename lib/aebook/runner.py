@@ -1,21 +1,20 @@
-"""Execute chapter notebooks with papermill at a profile's settings; write notebooks, claims and a summary."""
+"""Execute chapter notebooks with papermill at a profile's settings, over a sweep's grid; write notebooks, claims, summaries."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
-import platform
-import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-import aebook
-from aebook.device import resolve_device
-from aebook.parameters import ParameterError, check_parameters
+from aebook.device import VALID_DEVICES, resolve_device
+from aebook.executors import Executor, run_tasks
+from aebook.parameters import ParameterError, check_parameters, read_value
+from aebook.paths import repo_root
+from aebook.sweep import code_digest, grid, set_hash, set_name
 
 PROFILES = ("quick", "paper")
 
@@ -61,34 +60,8 @@ def parse_assignments(items: Sequence[str]) -> dict[str, Any]:
         name, sep, value = item.partition("=")
         if not sep or not name.strip().isidentifier():
             raise ParameterError(f"--param expects NAME=VALUE, got {item!r}")
-        out[name.strip()] = yaml.safe_load(value) if value.strip() else ""
+        out[name.strip()] = read_value(value)
     return out
-
-
-def versions() -> dict[str, str]:
-    """Versions of what produced a run: Python, torch, numpy, aebook, papermill."""
-    import numpy
-    import papermill
-    import torch
-
-    return {
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "numpy": numpy.__version__,
-        "aebook": aebook.__version__,
-        "papermill": papermill.__version__,
-    }
-
-
-def plan(
-    paths: Sequence[str | Path], profile: str, overrides: dict[str, Any]
-) -> list[tuple[Path, dict[str, Any]]]:
-    """Work out and check every notebook's parameters before anything runs."""
-    jobs = []
-    for notebook in find_notebooks(paths):
-        values = {**profile_parameters(notebook, profile), **overrides}
-        jobs.append((notebook, check_parameters(notebook, values)))
-    return jobs
 
 
 def run(
@@ -98,66 +71,132 @@ def run(
     device: str = "auto",
     out: str | Path | None = None,
     kernel_name: str = "python3",
+    sweeps: dict[str, list[Any]] | None = None,
+    executor: Executor | None = None,
+    force: bool = False,
+    echo: Callable[[dict[str, Any]], None] | None = None,
 ) -> list[dict[str, Any]]:
-    """Execute the notebooks; return one summary record each and write them to ``<out>/summary.json``."""
-    import papermill
+    """Execute every notebook at every parameter set of the sweep; return one record each (also in ``summary.json``).
 
-    jobs = plan(paths, profile, dict(overrides or {}))
-    resolved = resolve_device(device)
+    Sets whose summary exists with status ok and the same hash are skipped (``force`` reruns them); each result is
+    written into ``<out>/<chapter>/[<set>/]`` as soon as it returns, so an interrupted sweep keeps what finished.
+    """
+    executor = executor or Executor("local")
+    if device not in VALID_DEVICES:
+        raise ParameterError(f"unknown device {device!r}: use one of {', '.join(VALID_DEVICES)}")
+    if executor.kind == "local":
+        resolve_device(device)  # a missing GPU is refused before anything runs
     out_dir = Path(out) if out is not None else Path("runs") / profile
-    records = []
-    for notebook, params in jobs:
-        target = out_dir / notebook.parent.name
-        target.mkdir(parents=True, exist_ok=True)
-        executed = target / notebook.name
-        env = {"AEBOOK_OUTPUT_DIR": str(target.resolve()), "AEBOOK_DEVICE": str(resolved), "AEBOOK_PROFILE": profile}
-        saved = {k: os.environ.get(k) for k in env}
-        os.environ.update(env)
-        started = dt.datetime.now(dt.timezone.utc)
-        t0 = time.perf_counter()
-        status, error = "ok", None
-        try:
-            papermill.execute_notebook(
-                str(notebook),
-                str(executed),
-                parameters=params,
-                cwd=str(notebook.parent),
-                kernel_name=kernel_name,
-                progress_bar=False,
-            )
-        except Exception as exc:  # noqa: BLE001 - a failed notebook is recorded and the others still run
-            status, error = "failed", f"{type(exc).__name__}: {str(exc).strip()[-2000:]}"
-        finally:
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
-        claims_path = target / f"{notebook.stem}.claims.json"
-        claims = json.loads(claims_path.read_text()) if claims_path.exists() and status == "ok" else None
-        record = {
-            "notebook": str(notebook),
-            "executed": str(executed),
-            "profile": profile,
-            "parameters": params,
-            "status": status,
-            "error": error,
-            "seconds": round(time.perf_counter() - t0, 2),
-            "started": started.isoformat(timespec="seconds"),
-            "device": str(resolved),
-            "versions": versions(),
-            "claims": claims["counts"] if claims else None,
-        }
-        (target / f"{notebook.stem}.summary.json").write_text(json.dumps(record, indent=2) + "\n")
-        records.append(record)
-    _merge_summary(out_dir / "summary.json", records)
-    return records
+    tasks = make_tasks(paths, profile, dict(overrides or {}), sweeps or {}, device, kernel_name)
+    records: dict[str, dict[str, Any]] = {}
+    pending = []
+    for task in tasks:
+        previous = finished_record(out_dir, task)
+        if previous is not None and not force:
+            records[task["hash"]] = {**previous, "skipped": True}
+        else:
+            pending.append(task)
+    for record in records.values():
+        if echo:
+            echo(record)
+
+    def store(task: dict[str, Any], result: dict[str, Any]) -> None:
+        folder = set_folder(out_dir, task)
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, content in result["files"].items():
+            _atomic_write(folder / name, content)
+        record = {**result["record"], "executed": str(folder / f"{task['stem']}.ipynb")}
+        _atomic_write(folder / f"{task['stem']}.summary.json", (json.dumps(record, indent=2) + "\n").encode())
+        records[task["hash"]] = record
+        _merge_summary(out_dir, [record])
+        if echo:
+            echo(record)
+
+    if pending:
+        run_tasks(pending, executor, store)
+    ordered = [records[t["hash"]] for t in tasks if t["hash"] in records]
+    _merge_summary(out_dir, ordered)
+    return ordered
 
 
-def _merge_summary(path: Path, records: list[dict[str, Any]]) -> None:
-    previous = json.loads(path.read_text()) if path.exists() else []
-    fresh = {r["notebook"] for r in records}
-    merged = [r for r in previous if r.get("notebook") not in fresh] + records
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(merged, indent=2) + "\n")
+def make_tasks(
+    paths: Sequence[str | Path],
+    profile: str,
+    overrides: dict[str, Any],
+    sweeps: dict[str, list[Any]],
+    device: str,
+    kernel_name: str = "python3",
+) -> list[dict[str, Any]]:
+    """One task per notebook and parameter set, every set's values checked against the notebook before anything runs."""
+    tasks = []
+    for notebook in find_notebooks(paths):
+        source = notebook.read_text()
+        code = code_digest(source)
+        for point in grid(sweeps):
+            params = check_parameters(notebook, {**profile_parameters(notebook, profile), **overrides, **point})
+            shown = _shown_path(notebook)
+            tasks.append({
+                "notebook": shown, "stem": notebook.stem, "chapter": notebook.parent.name, "source": source,
+                "cwd": str(notebook.parent.resolve()), "set": set_name(point), "parameters": params,
+                "profile": profile, "device": device, "kernel": kernel_name,
+                "hash": set_hash(shown, profile, params, code),
+            })
+    seen: set[str] = set()
+    return [t for t in tasks if not (t["hash"] in seen or seen.add(t["hash"]))]
+
+
+def _shown_path(notebook: Path) -> str:
+    try:
+        return notebook.resolve().relative_to(repo_root()).as_posix()
+    except ValueError:
+        return str(notebook)
+
+
+def set_folder(out_dir: Path, task: dict[str, Any]) -> Path:
+    """``<out>/<chapter>/<set>/``, or ``<out>/<chapter>/`` when nothing is swept."""
+    folder = out_dir / task["chapter"]
+    return folder / task["set"] if task["set"] else folder
+
+
+def finished_record(out_dir: Path, task: dict[str, Any]) -> dict[str, Any] | None:
+    """The summary of an earlier run of exactly this set, if it finished ok; None otherwise."""
+    path = set_folder(out_dir, task) / f"{task['stem']}.summary.json"
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return record if record.get("status") == "ok" and record.get("hash") == task["hash"] else None
+
+
+def summary_table(records: Sequence[dict[str, Any]]) -> str:
+    """A Markdown table of the sets: status, seconds, set, notebook and the claims' verdict counts."""
+    lines = ["| status | seconds | set | notebook | reproduced | partly | not reproduced |",
+             "|---|---:|---|---|---:|---:|---:|"]
+    for r in records:
+        counts = r.get("claims") or {}
+        status = "skipped (done)" if r.get("skipped") else r["status"]
+        cells = [status, f"{r['seconds']:.1f}", r.get("set") or "-", r["notebook"],
+                 *(str(counts.get(k, "-")) for k in ("reproduced", "partly", "not reproduced"))]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _atomic_write(path: Path, content: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(content)
     os.replace(tmp, path)
+
+
+def _merge_summary(out_dir: Path, records: Sequence[dict[str, Any]]) -> None:
+    """Fold ``records`` into ``<out>/summary.json`` (one entry per notebook and set) and ``summary.md``."""
+    path = out_dir / "summary.json"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        previous = json.loads(path.read_text())
+    except (OSError, ValueError):
+        previous = []
+    clean = [{k: v for k, v in r.items() if k != "skipped"} for r in records]
+    fresh = {(r["notebook"], r.get("set", "")) for r in clean}
+    merged = [r for r in previous if (r.get("notebook"), r.get("set", "")) not in fresh] + clean
+    _atomic_write(path, (json.dumps(merged, indent=2) + "\n").encode())
+    _atomic_write(out_dir / "summary.md", (summary_table(merged) + "\n").encode())
