@@ -203,3 +203,19 @@ def test_a_worker_killed_mid_sweep_loses_only_its_running_set(local_sweep, clust
     got = outcome(out)
     assert {s: (v[0], v[2], v[3]) for s, v in got.items()} == {
         s: (v[0], v[2], v[3]) for s, v in outcome(local_sweep[0]).items()}
+
+
+def test_a_failed_set_is_reported_and_run_again_on_rerun(tmp_path):
+    out = tmp_path / "runs"
+    cli = [sys.executable, "-m", "aebook", "run", str(TINY_CHAPTER), "--sweep", "fail=false,true", "--device", "cpu",
+           "--executor", "local:2", "--out", str(out)]
+    proc = subprocess.run(cli, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 1
+    assert "RuntimeError: asked to fail" in proc.stderr
+    assert "| ok |" in proc.stdout and "| failed |" in proc.stdout
+    failed = json.loads((out / "tinychapter" / "fail=True" / "01-tiny.summary.json").read_text())
+    assert failed["status"] == "failed" and failed["claims"] is None
+    assert "asked to fail" in (out / "tinychapter" / "fail=True" / "01-tiny.log").read_text()
+    again = subprocess.run(cli, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 1
+    assert "| skipped (done) |" in again.stdout and "| failed |" in again.stdout
