@@ -14,7 +14,7 @@ import pytest
 
 from aebook.executors import Executor, parse_executor
 from aebook.parameters import ParameterError
-from aebook.runner import run
+from aebook.runner import make_tasks, run
 from aebook.sweep import grid, parse_sweep, parse_sweeps, set_name
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -94,6 +94,30 @@ def test_cli_refuses_a_bad_sweep_before_anything_runs(tmp_path):
                                "--out", str(out)], capture_output=True, text=True, timeout=120)
         assert proc.returncode == 2 and proc.stderr.startswith("error:"), proc.stderr
     assert not out.exists()
+
+
+def test_tasks_carry_code_not_committed_outputs():
+    notebook = ROOT / "chapters" / "conservative" / "01-vector-fields-2d.ipynb"
+    (task,) = make_tasks([notebook], "quick", {}, {}, "cpu")
+    sent = json.loads(task["source"])
+    assert all(not c["outputs"] for c in sent["cells"] if c["cell_type"] == "code")
+    assert "widgets" not in sent["metadata"] and len(task["source"]) < notebook.stat().st_size / 10
+    assert task["set"] == "" and task["notebook"] == "chapters/conservative/01-vector-fields-2d.ipynb"
+
+
+def test_a_set_is_known_by_its_code_and_parameters_not_its_outputs(tmp_path):
+    chapter = shutil.copytree(TINY_CHAPTER, tmp_path / "tinychapter")
+    notebook = chapter / "01-tiny.ipynb"
+    first = make_tasks([chapter], "quick", {}, {"n": [2]}, "cpu")[0]["hash"]
+    nb = json.loads(notebook.read_text())
+    nb["cells"][2]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": ["device cpu\n"]}]
+    notebook.write_text(json.dumps(nb))
+    assert make_tasks([chapter], "quick", {}, {"n": [2]}, "cpu")[0]["hash"] == first
+    assert make_tasks([chapter], "quick", {}, {"n": [3]}, "cpu")[0]["hash"] != first
+    assert make_tasks([chapter], "paper", {}, {"n": [2]}, "cpu")[0]["hash"] != first
+    nb["cells"][2]["source"] = "".join(nb["cells"][2]["source"]) + "\nprint('edited')"
+    notebook.write_text(json.dumps(nb))
+    assert make_tasks([chapter], "quick", {}, {"n": [2]}, "cpu")[0]["hash"] != first
 
 
 # ---- running -------------------------------------------------------------------------------------------------
@@ -216,6 +240,8 @@ def test_a_failed_set_is_reported_and_run_again_on_rerun(tmp_path):
     failed = json.loads((out / "tinychapter" / "fail=True" / "01-tiny.summary.json").read_text())
     assert failed["status"] == "failed" and failed["claims"] is None
     assert "asked to fail" in (out / "tinychapter" / "fail=True" / "01-tiny.log").read_text()
+    (out / "tinychapter" / "fail=True" / "01-tiny.claims.json").write_text("{}")  # as if from an earlier run
     again = subprocess.run(cli, capture_output=True, text=True, timeout=300)
     assert again.returncode == 1
     assert "| skipped (done) |" in again.stdout and "| failed |" in again.stdout
+    assert not (out / "tinychapter" / "fail=True" / "01-tiny.claims.json").exists()

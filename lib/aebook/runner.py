@@ -82,8 +82,8 @@ def run(
     written into ``<out>/<chapter>/[<set>/]`` as soon as it returns, so an interrupted sweep keeps what finished.
     """
     executor = executor or Executor("local")
-    if device not in VALID_DEVICES:
-        raise ParameterError(f"unknown device {device!r}: use one of {', '.join(VALID_DEVICES)}")
+    if device.partition(":")[0] not in VALID_DEVICES:
+        raise ParameterError(f"unknown device {device!r}: use one of {', '.join(VALID_DEVICES)} (or cuda:N)")
     if executor.kind == "local":
         resolve_device(device)  # a missing GPU is refused before anything runs
     out_dir = Path(out) if out is not None else Path("runs") / profile
@@ -103,6 +103,9 @@ def run(
     def store(task: dict[str, Any], result: dict[str, Any]) -> None:
         folder = set_folder(out_dir, task)
         folder.mkdir(parents=True, exist_ok=True)
+        for stale in folder.glob(f"{task['stem']}.*"):  # an earlier run's claims must not outlive a failed rerun
+            if stale.name not in result["files"]:
+                stale.unlink()
         for name, content in result["files"].items():
             _atomic_write(folder / name, content)
         record = {**result["record"], "executed": str(folder / f"{task['stem']}.ipynb")}
@@ -130,7 +133,7 @@ def make_tasks(
     """One task per notebook and parameter set, every set's values checked against the notebook before anything runs."""
     tasks = []
     for notebook in find_notebooks(paths):
-        source = notebook.read_text()
+        source = _without_outputs(notebook.read_text())
         code = code_digest(source)
         for point in grid(sweeps):
             params = check_parameters(notebook, {**profile_parameters(notebook, profile), **overrides, **point})
@@ -143,6 +146,16 @@ def make_tasks(
             })
     seen: set[str] = set()
     return [t for t in tasks if not (t["hash"] in seen or seen.add(t["hash"]))]
+
+
+def _without_outputs(text: str) -> str:
+    """The notebook without its committed outputs: papermill replaces them, and a task need not carry megabytes."""
+    nb = json.loads(text)
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") == "code":
+            cell["outputs"], cell["execution_count"] = [], None
+    nb.get("metadata", {}).pop("widgets", None)  # the saved state of the committed outputs' widgets
+    return json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
 
 
 def _shown_path(notebook: Path) -> str:
