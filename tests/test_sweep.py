@@ -197,6 +197,23 @@ def test_dask_refuses_cuda_when_no_worker_has_a_gpu(cluster, tmp_path):
             executor=parse_executor("dask", cluster[0].scheduler_address))
 
 
+def test_sets_that_ask_for_cuda_land_only_on_the_worker_with_a_gpu(cluster, tmp_path):
+    c, client = cluster
+    gpu_worker = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", c.scheduler_address,
+                                   "--nthreads", "1", "--resources", "GPU=1", "--name", "gpu-0", "--no-dashboard"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        client.wait_for_workers(3, timeout=60)
+        records = run([TINY_CHAPTER], "quick", {}, "cuda", tmp_path / "runs", sweeps={"n": [1, 2, 3, 4]},
+                      executor=parse_executor("dask", c.scheduler_address))
+    finally:
+        gpu_worker.terminate()
+        gpu_worker.wait(timeout=30)
+    assert [r["worker"] for r in records] == ["gpu-0"] * 4
+    # This machine's "GPU" worker has no CUDA: the sets fail there, with the reason, instead of on a CPU worker.
+    assert all(r["status"] == "ok" or "CUDA" in r["error"] for r in records)
+
+
 def test_a_worker_killed_mid_sweep_loses_only_its_running_set(local_sweep, cluster, tmp_path):
     c, client = cluster
     out = tmp_path / "runs"

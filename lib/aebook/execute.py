@@ -55,6 +55,16 @@ def _last_line(text: str) -> str:
     return lines[-1] if lines else ""
 
 
+def dask_worker_name() -> str | None:
+    """The name of the Dask worker running this code, or None outside one."""
+    try:
+        from distributed import get_worker
+
+        return str(get_worker().name)
+    except (ImportError, ValueError):
+        return None
+
+
 def execute_set(task: dict[str, Any]) -> dict[str, Any]:
     """Run one task (a notebook's source and its parameters); return ``{"record": ..., "files": {name: bytes}}``.
 
@@ -103,6 +113,7 @@ def execute_set(task: dict[str, Any]) -> dict[str, Any]:
         "started": started.isoformat(timespec="seconds"),
         "device": device,
         "host": socket.gethostname(),
+        "worker": dask_worker_name(),
         "versions": versions(),
         "claims": claims["counts"] if claims else None,
     }
