@@ -64,7 +64,7 @@ test-notebooks: $(STAMP) data
 
 # Render the committed outputs without executing anything; any Sphinx warning fails.
 render: $(STAMP) assets
-	@mkdir -p _build/render
+	@rm -rf _build/render/_build && mkdir -p _build/render  # no stale page from an earlier build is checked
 	$(BIN)/python -c "import yaml; c = yaml.safe_load(open('_config.yml')); c['execute']['execute_notebooks'] = 'off'; yaml.safe_dump(c, open('_build/render/_config.yml', 'w'), sort_keys=False)"
 	$(BIN)/jupyter-book build . --config _build/render/_config.yml --path-output _build/render -W --keep-going --all
 
