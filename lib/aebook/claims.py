@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from aebook.paths import write_atomic
+
 REPRODUCED, PARTLY, NOT_REPRODUCED = "reproduced", "partly", "not reproduced"
 VERDICTS = (REPRODUCED, PARTLY, NOT_REPRODUCED)
 _RANK = {v: i for i, v in enumerate(VERDICTS)}
@@ -233,9 +235,7 @@ class ClaimsTable:
         target = Path(folder if folder is not None else os.environ.get("AEBOOK_OUTPUT_DIR", "."))
         target.mkdir(parents=True, exist_ok=True)
         path = target / f"{self.notebook}.claims.json"
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n")
-        os.replace(tmp, path)
+        write_atomic(path, json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n")
         return path
 
     def show(self, folder: str | Path | None = None) -> None:

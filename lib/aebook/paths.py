@@ -23,3 +23,13 @@ def data_dir() -> Path:
 def cache_dir() -> Path:
     """Return the folder for cached trained weights (``$AEBOOK_CACHE_DIR`` or ``<repo>/.aebook-cache``)."""
     return Path(os.environ.get("AEBOOK_CACHE_DIR", repo_root() / ".aebook-cache"))
+
+
+def write_atomic(path: Path, content: bytes | str) -> None:
+    """Write a file through a temporary neighbour and a rename, so a reader never sees it half written."""
+    tmp = path.with_name(path.name + ".tmp")
+    if isinstance(content, str):
+        tmp.write_text(content, encoding="utf-8")
+    else:
+        tmp.write_bytes(content)
+    os.replace(tmp, path)

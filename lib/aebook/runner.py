@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ import yaml
 from aebook.device import VALID_DEVICES, resolve_device
 from aebook.executors import Executor, run_tasks
 from aebook.parameters import ParameterError, check_parameters, read_value
-from aebook.paths import repo_root
+from aebook.paths import repo_root, write_atomic
 from aebook.sweep import code_digest, grid, set_hash, set_name
 
 PROFILES = ("quick", "paper")
@@ -107,9 +106,9 @@ def run(
             if stale.name not in result["files"]:
                 stale.unlink()
         for name, content in result["files"].items():
-            _atomic_write(folder / name, content)
+            write_atomic(folder / name, content)
         record = {**result["record"], "executed": str(folder / f"{task['stem']}.ipynb")}
-        _atomic_write(folder / f"{task['stem']}.summary.json", (json.dumps(record, indent=2) + "\n").encode())
+        write_atomic(folder / f"{task['stem']}.summary.json", json.dumps(record, indent=2) + "\n")
         records[task["hash"]] = record
         _merge_summary(out_dir, [record])
         if echo:
@@ -194,12 +193,6 @@ def summary_table(records: Sequence[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def _atomic_write(path: Path, content: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(content)
-    os.replace(tmp, path)
-
-
 def _merge_summary(out_dir: Path, records: Sequence[dict[str, Any]]) -> None:
     """Fold ``records`` into ``<out>/summary.json`` (one entry per notebook and set) and ``summary.md``."""
     path = out_dir / "summary.json"
@@ -211,5 +204,5 @@ def _merge_summary(out_dir: Path, records: Sequence[dict[str, Any]]) -> None:
     clean = [{k: v for k, v in r.items() if k != "skipped"} for r in records]
     fresh = {(r["notebook"], r.get("set", "")) for r in clean}
     merged = [r for r in previous if (r.get("notebook"), r.get("set", "")) not in fresh] + clean
-    _atomic_write(path, (json.dumps(merged, indent=2) + "\n").encode())
-    _atomic_write(out_dir / "summary.md", (summary_table(merged) + "\n").encode())
+    write_atomic(path, json.dumps(merged, indent=2) + "\n")
+    write_atomic(out_dir / "summary.md", summary_table(merged) + "\n")
