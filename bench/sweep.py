@@ -18,9 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from aebook.executors import Executor, parse_executor
-from aebook.runner import parse_assignments, run
-from aebook.sweep import parse_sweeps
+from aebook.book.executors import Executor, parse_executor
+from aebook.book.runner import parse_assignments, run
+from aebook.book.sweep import parse_sweeps
 
 
 def measured(out: Path) -> dict[str, list]:

@@ -4,7 +4,7 @@ import shutil
 
 import pytest
 
-from aebook import bookcheck
+from aebook.book import bookcheck
 
 
 def facts(**changes):

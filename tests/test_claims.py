@@ -53,3 +53,61 @@ def test_the_record_says_what_it_ran_on():
     t.add(Claim("a", "claim", {"v": 1.0}, AtLeast("v", 0.5)))
     env = t.to_dict()["environment"]
     assert env["torch"] == torch.__version__ and env["device"].startswith(("cpu", "NVIDIA")) and env["date"][:2] == "20"
+
+
+# --- tolerances and borderline claims -------------------------------------------------------------------------------
+
+from aebook.claims import Tolerance  # noqa: E402
+
+
+def test_tolerance_agrees_relative_and_absolute():
+    tol = Tolerance(rel=0.05, abs=1e-6)
+    assert tol.agree(100.0, 104.9) and not tol.agree(100.0, 106.0)
+    assert tol.agree(0.0, 5e-7) and not tol.agree(0.0, 5e-6)
+    assert tol.agree(float("nan"), float("nan")) and not tol.agree(1.0, float("nan"))
+    with pytest.raises(ValueError, match="non-negative"):
+        Tolerance(rel=-0.1)
+
+
+@pytest.mark.parametrize("value, borderline", [(0.91, True), (0.96, False), (0.72, True), (0.8, False), (0.3, False)])
+def test_a_figure_within_tolerance_of_a_threshold_is_borderline(value, borderline):
+    claim = Claim("c", "text", {"x": value}, AtLeast("x", 0.9, partly=0.7), tolerance=Tolerance(rel=0.05))
+    assert claim.borderline is borderline
+    record = claim.to_dict()
+    assert record["borderline"] is borderline
+    if borderline:
+        assert record["near"][0]["figure"] == "x" and record["near"][0]["threshold"] in (0.9, 0.7)
+        assert "(borderline)" in claim.verdict_text()
+
+
+def test_borderline_follows_the_claims_own_tolerance():
+    rule = AtMost("err", 0.1)
+    assert not Claim("c", "t", {"err": 0.095}, rule, tolerance=Tolerance(rel=0.01)).borderline
+    assert Claim("c", "t", {"err": 0.095}, rule, tolerance=Tolerance(rel=0.10)).borderline
+
+
+def test_within_and_all_of_borderline():
+    tol = Tolerance(rel=0.02)
+    rule = Within("p", (1.6, 2.4), partly=(1.5, 2.5))
+    assert Claim("c", "t", {"p": 2.39}, rule, tolerance=tol).borderline
+    assert not Claim("c", "t", {"p": 2.0}, rule, tolerance=tol).borderline
+    assert not Claim("c", "t", {"p": 5.0}, rule, tolerance=tol).borderline
+    # b sits on its threshold, but a fails clearly: the weakest part decides, whatever b does.
+    both = AllOf((AtLeast("a", 1.0), AtLeast("b", 1.0)))
+    assert not Claim("c", "t", {"a": 0.2, "b": 1.0}, both, tolerance=tol).borderline
+    assert Claim("c", "t", {"a": 3.0, "b": 1.0}, both, tolerance=tol).borderline
+
+
+def test_table_marks_and_counts_borderline_claims():
+    table = ClaimsTable("disks", "01-test")
+    table.add(Claim("near", "one", {"x": 0.505}, AtLeast("x", 0.5)))
+    table.add(Claim("far", "two", {"x": 2.0}, AtLeast("x", 0.5)))
+    assert table.to_dict()["borderline"] == {REPRODUCED: 1, PARTLY: 0, NOT_REPRODUCED: 0}
+    html = table._repr_html_()
+    assert html.count("aebook-borderline") == 1 and "reproduced (borderline)" in html
+    assert "±5 %" in table.to_markdown()
+
+
+def test_a_claim_refuses_a_tolerance_that_is_not_one():
+    with pytest.raises(TypeError, match="Tolerance"):
+        Claim("c", "t", {"x": 1.0}, AtLeast("x", 0.5), tolerance=0.1)

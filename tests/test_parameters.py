@@ -3,8 +3,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from aebook.parameters import ParameterError, check_parameters, notebook_parameters
-from aebook.runner import find_notebooks, parse_assignments, profile_parameters
+from aebook.book.parameters import ParameterError, check_parameters, notebook_parameters
+from aebook.book.runner import find_notebooks, parse_assignments, profile_parameters
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "tests" / "fixtures" / "tinychapter" / "01-tiny.ipynb"

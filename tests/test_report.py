@@ -3,7 +3,7 @@
 import json
 
 from aebook.claims import AtLeast, Claim, ClaimsTable
-from aebook.report import notebook_claims, scoreboard, scoreboard_markdown, write_scoreboard
+from aebook.book.report import notebook_claims, scoreboard, scoreboard_markdown, write_scoreboard
 
 
 def notebook_with(tables, path):
@@ -34,14 +34,19 @@ def test_scoreboard_counts_each_chapter_at_each_profile(tmp_path):
     rows = scoreboard(tmp_path)
     assert rows == [{"chapter": "chapters/toy/index", "title": "Toy: a chapter",
                      "quick": {"reproduced": 1, "partly": 1, "not reproduced": 1}, "paper": None,
+                     "borderline": {"quick": {"reproduced": 0, "partly": 0, "not reproduced": 0}, "paper": None},
                      "paper_page": None}]
     notebook_with([table(3.0, 3.0, profile="paper")], tmp_path / "chapters/toy/paper-run/01-a.ipynb")
     assert scoreboard(tmp_path)[0]["paper"] == {"reproduced": 2, "partly": 0, "not reproduced": 0}
     text = scoreboard_markdown(tmp_path)
     assert "| {doc}`Toy: a chapter </chapters/toy/index>` | quick | {doc}`1 </chapters/toy/index>`" in text
     assert "| paper | {doc}`2 </chapters/toy/paper-run/01-a>`" in text
+    assert "borderline)" not in text
     target = write_scoreboard(tmp_path, tmp_path / "out/scoreboard.md")
     assert target.read_text() == text
+    notebook_with([table(1.01, 0.1)], tmp_path / "chapters/toy/02-b.ipynb")  # 1.01: within 5 % of its threshold
+    assert scoreboard(tmp_path)[0]["borderline"]["quick"] == {"reproduced": 1, "partly": 0, "not reproduced": 0}
+    assert "`2 </chapters/toy/index>` (1 borderline)" in scoreboard_markdown(tmp_path)
 
 
 def test_the_books_scoreboard_covers_every_claims_table():
@@ -57,7 +62,7 @@ def test_the_books_scoreboard_covers_every_claims_table():
 
 
 def test_run_report_reads_timing_and_environment(tmp_path):
-    from aebook.report import notebook_run, run_report_markdown
+    from aebook.book.report import notebook_run, run_report_markdown
 
     path = tmp_path / "chapters/toy/01-a.ipynb"
     notebook_with([table(2.0)], path)
@@ -76,7 +81,7 @@ def test_run_report_reads_timing_and_environment(tmp_path):
 
 
 def test_paper_runs_join_the_table_of_contents_under_their_chapter(tmp_path):
-    from aebook.report import paper_run_banner, toc_with_paper_runs
+    from aebook.book.report import paper_run_banner, toc_with_paper_runs
 
     (tmp_path / "_toc.yml").write_text(
         "format: jb-book\nroot: book/intro\nparts:\n  - caption: Papers\n    chapters:\n"

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from aebook.executors import Executor, parse_executor
-from aebook.parameters import ParameterError
-from aebook.runner import make_tasks, run
-from aebook.sweep import grid, parse_sweep, parse_sweeps, set_name
+from aebook.book.executors import Executor, parse_executor
+from aebook.book.parameters import ParameterError
+from aebook.book.runner import make_tasks, run
+from aebook.book.sweep import grid, parse_sweep, parse_sweeps, set_name
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY_CHAPTER = ROOT / "tests" / "fixtures" / "tinychapter"

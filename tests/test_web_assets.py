@@ -1,14 +1,14 @@
 """The book's offline scripts: fetched with npm, refused when the tarball's checksum differs, unpacked by pattern;
-and the page fixes of aebook.sphinx_pages."""
+and the page fixes of aebook.book.sphinx_pages."""
 
 import io
 import tarfile
 
 import pytest
 
-from aebook import web_assets
+from aebook.book import web_assets
 from aebook.data.mnist import sha256_file
-from aebook.sphinx_pages import strip_cdn_stylesheets
+from aebook.book.sphinx_pages import strip_cdn_stylesheets
 
 
 def fake_tarball(folder, files):

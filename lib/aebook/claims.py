@@ -18,6 +18,45 @@ VERDICTS = (REPRODUCED, PARTLY, NOT_REPRODUCED)
 _RANK = {v: i for i, v in enumerate(VERDICTS)}
 _MARK = {REPRODUCED: "✅", PARTLY: "🟡", NOT_REPRODUCED: "❌"}
 
+#: How far a figure may move between two runs of the same notebook on different machines (float paths, thread
+#: counts) before the notebook check calls it a change: ``|new - old| <= rel * max(|old|, |new|) + abs``.
+#: Measured: see the chapters' notes and ``book/how-to-run.md``; a claim with a noisier figure declares its own.
+DEFAULT_REL_TOL = 0.05
+DEFAULT_ABS_TOL = 1e-6
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """How far a claim's figures may move on a rerun elsewhere: ``rel`` of the figure plus ``abs``."""
+
+    rel: float = DEFAULT_REL_TOL
+    abs: float = DEFAULT_ABS_TOL
+
+    def __post_init__(self) -> None:
+        if not (self.rel >= 0 and self.abs >= 0):
+            raise ValueError(f"a tolerance must be non-negative, got rel={self.rel!r}, abs={self.abs!r}")
+
+    def spread(self, value: float) -> float:
+        """Half-width of the band a figure of this size may move in."""
+        return self.rel * abs(value) + self.abs
+
+    def agree(self, old: float, new: float) -> bool:
+        """Whether two figures agree within this tolerance (NaN agrees only with NaN)."""
+        if math.isnan(old) or math.isnan(new):
+            return math.isnan(old) and math.isnan(new)
+        if math.isinf(old) or math.isinf(new):
+            return old == new
+        return abs(new - old) <= self.rel * max(abs(old), abs(new)) + self.abs
+
+    def describe(self) -> str:
+        """The tolerance in words, e.g. ``±5 %``."""
+        text = f"±{self.rel * 100:.3g} %"
+        return text + (f" ± {_fmt(self.abs)}" if self.abs != DEFAULT_ABS_TOL else "")
+
+
+def _span(ranks: set[int]) -> set[int]:
+    return set(range(min(ranks), max(ranks) + 1))
+
 
 def _fmt(x: float) -> str:
     return f"{x:.3g}" if isinstance(x, float) else str(x)
@@ -33,6 +72,23 @@ class Rule:
     def describe(self) -> str:
         """Return the rule in words, for the claims table."""
         raise NotImplementedError
+
+    def possible_verdicts(self, measured: Mapping[str, float], tolerance: Tolerance) -> set[str]:
+        """Every verdict the rule could give if each figure moved anywhere within its tolerance."""
+        raise NotImplementedError
+
+    def thresholds(self) -> list[tuple[str, float]]:
+        """The (figure, bound) pairs the rule compares against."""
+        raise NotImplementedError
+
+    def near_thresholds(self, measured: Mapping[str, float], tolerance: Tolerance) -> list[dict[str, float | str]]:
+        """The thresholds that lie within tolerance of their figure, as ``{figure, value, threshold}``."""
+        out = []
+        for key, bound in self.thresholds():
+            v = _value(measured, key)
+            if not math.isnan(v) and abs(v - bound) <= tolerance.spread(v):
+                out.append({"figure": key, "value": v, "threshold": bound})
+        return out
 
 
 def _value(measured: Mapping[str, float], key: str) -> float:
@@ -61,6 +117,17 @@ class _Threshold(Rule):
         if self.partly is not None and self._passes(v, self.partly):
             return PARTLY
         return NOT_REPRODUCED
+
+    def possible_verdicts(self, measured: Mapping[str, float], tolerance: Tolerance) -> set[str]:
+        v = _value(measured, self.key)
+        if math.isnan(v):
+            return {NOT_REPRODUCED}
+        d = tolerance.spread(v)
+        ranks = {_RANK[self.verdict({self.key: x})] for x in (v - d, v, v + d)}  # monotone in the figure
+        return {VERDICTS[r] for r in _span(ranks)}
+
+    def thresholds(self) -> list[tuple[str, float]]:
+        return [(self.key, self.reproduced)] + ([(self.key, self.partly)] if self.partly is not None else [])
 
     def describe(self) -> str:
         sign = "≥" if self.higher_is_better else "≤"
@@ -94,6 +161,22 @@ class Within(Rule):
             return PARTLY
         return NOT_REPRODUCED
 
+    def possible_verdicts(self, measured: Mapping[str, float], tolerance: Tolerance) -> set[str]:
+        v = _value(measured, self.key)
+        if math.isnan(v):
+            return {NOT_REPRODUCED}
+        a, b = v - tolerance.spread(v), v + tolerance.spread(v)
+        best = NOT_REPRODUCED
+        for verdict, rng in ((PARTLY, self.partly), (REPRODUCED, self.reproduced)):
+            if rng is not None and a <= rng[1] and b >= rng[0]:  # the band meets this range
+                best = verdict
+        worst = max((self.verdict({self.key: x}) for x in (a, v, b)), key=_RANK.__getitem__)
+        return {VERDICTS[r] for r in _span({_RANK[best], _RANK[worst]})}
+
+    def thresholds(self) -> list[tuple[str, float]]:
+        bounds = list(self.reproduced) + (list(self.partly) if self.partly is not None else [])
+        return [(self.key, b) for b in bounds]
+
     def describe(self) -> str:
         lo, hi = self.reproduced
         text = f"{_fmt(lo)} ≤ {self.key} ≤ {_fmt(hi)}"
@@ -111,6 +194,14 @@ class AllOf(Rule):
     def verdict(self, measured: Mapping[str, float]) -> str:
         return max((r.verdict(measured) for r in self.rules), key=_RANK.__getitem__)
 
+    def possible_verdicts(self, measured: Mapping[str, float], tolerance: Tolerance) -> set[str]:
+        # The weakest of the parts: at best the weakest best, at worst the weakest worst.
+        parts = [{_RANK[v] for v in r.possible_verdicts(measured, tolerance)} for r in self.rules]
+        return {VERDICTS[r] for r in _span({max(min(p) for p in parts), max(max(p) for p in parts)})}
+
+    def thresholds(self) -> list[tuple[str, float]]:
+        return [t for r in self.rules for t in r.thresholds()]
+
     def describe(self) -> str:
         return " and ".join(r.describe() for r in self.rules)
 
@@ -125,15 +216,28 @@ class Claim:
     rule: Rule
     source: str = ""
     note: str = ""
+    tolerance: Tolerance = field(default_factory=Tolerance)
 
     def __post_init__(self) -> None:
         self.measured = {k: float(v) for k, v in self.measured.items()}
+        if not isinstance(self.tolerance, Tolerance):
+            raise TypeError(f"claim {self.id!r}: tolerance must be a Tolerance(rel=..., abs=...), "
+                            f"got {self.tolerance!r}")
         self.rule.verdict(self.measured)  # fail now, not at render time, if the rule reads a missing figure
 
     @property
     def verdict(self) -> str:
         """The verdict the rule gives for the measured figures."""
         return self.rule.verdict(self.measured)
+
+    @property
+    def borderline(self) -> bool:
+        """Whether a figure lies so close to a threshold that a rerun within tolerance could change the verdict."""
+        return len(self.rule.possible_verdicts(self.measured, self.tolerance)) > 1
+
+    def verdict_text(self) -> str:
+        """The verdict with its mark, e.g. ``✅ reproduced`` or ``✅ reproduced (borderline)``."""
+        return f"{_MARK[self.verdict]} {self.verdict}" + (" (borderline)" if self.borderline else "")
 
     def measured_text(self) -> str:
         """The measured figures as ``name = value`` pairs."""
@@ -148,8 +252,15 @@ class Claim:
             "measured": self.measured,
             "rule": self.rule.describe(),
             "verdict": self.verdict,
+            "borderline": self.borderline,
+            "near": self.rule.near_thresholds(self.measured, self.tolerance) if self.borderline else [],
+            "tolerance": {"rel": self.tolerance.rel, "abs": self.tolerance.abs},
             "note": self.note,
         }
+
+
+def _rule_text(claim: Claim) -> str:
+    return f"{claim.rule.describe()} (figures {claim.tolerance.describe()})"
 
 
 def environment() -> dict[str, str]:
@@ -196,6 +307,10 @@ class ClaimsTable:
         """How many claims have each verdict."""
         return {v: sum(c.verdict == v for c in self.claims) for v in VERDICTS}
 
+    def borderline_counts(self) -> dict[str, int]:
+        """How many claims of each verdict are borderline."""
+        return {v: sum(c.verdict == v and c.borderline for c in self.claims) for v in VERDICTS}
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready record of the whole table, with what it ran on (for the book's run report)."""
         return {
@@ -203,6 +318,7 @@ class ClaimsTable:
             "notebook": self.notebook,
             "profile": self.profile,
             "counts": self.counts(),
+            "borderline": self.borderline_counts(),
             "claims": [c.to_dict() for c in self.claims],
             "environment": environment(),
         }
@@ -211,7 +327,7 @@ class ClaimsTable:
         """The table as plain text (markdown), the form nbval compares."""
         rows = ["| claim | the paper says | we measured | rule | verdict |", "|---|---|---|---|---|"]
         for c in self.claims:
-            cells = [c.id, c.paper, c.measured_text(), c.rule.describe(), f"{_MARK[c.verdict]} {c.verdict}"]
+            cells = [c.id, c.paper, c.measured_text(), _rule_text(c), c.verdict_text()]
             rows.append("| " + " | ".join(x.replace("|", "\\|") for x in cells) + " |")
         return "\n".join(rows)
 
@@ -219,9 +335,10 @@ class ClaimsTable:
         head = "".join(f"<th>{h}</th>" for h in ("claim", "the paper says", "we measured", "rule", "verdict"))
         body = []
         for c in self.claims:
-            cells = [c.id, c.paper, c.measured_text(), c.rule.describe(), f"{_MARK[c.verdict]} {c.verdict}"]
+            cells = [c.id, c.paper, c.measured_text(), _rule_text(c), c.verdict_text()]
             tds = "".join(f"<td>{html.escape(x)}</td>" for x in cells)
-            body.append(f'<tr class="aebook-verdict-{c.verdict.replace(" ", "-")}">{tds}</tr>')
+            extra = " aebook-borderline" if c.borderline else ""
+            body.append(f'<tr class="aebook-verdict-{c.verdict.replace(" ", "-")}{extra}">{tds}</tr>')
         return (
             f'<table class="aebook-claims" data-chapter="{html.escape(self.chapter)}">'
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"

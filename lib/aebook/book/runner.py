@@ -10,10 +10,10 @@ from typing import Any
 import yaml
 
 from aebook.device import VALID_DEVICES, resolve_device
-from aebook.executors import Executor, run_tasks
-from aebook.parameters import ParameterError, check_parameters, read_value
+from aebook.book.executors import Executor, run_tasks
+from aebook.book.parameters import ParameterError, check_parameters, read_value
 from aebook.paths import repo_root, write_atomic
-from aebook.sweep import code_digest, grid, set_hash, set_name
+from aebook.book.sweep import code_digest, grid, set_hash, set_name
 
 PROFILES = ("quick", "paper")
 

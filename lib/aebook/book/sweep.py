@@ -9,7 +9,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from aebook.parameters import ParameterError, read_value
+from aebook.book.parameters import ParameterError, read_value
 
 _RANGE = re.compile(r"^\s*(-?\d+)\s*\.\.\s*(-?\d+)\s*(?:\.\.\s*(-?\d+)\s*)?$")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._+=-]+")

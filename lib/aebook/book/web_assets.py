@@ -1,6 +1,6 @@
 """The scripts the static book needs, served from the book instead of a public CDN: fetched with npm, verified.
 
-``python -m aebook.web_assets DEST`` fills DEST (``book/_vendor`` in the Makefile, git-ignored) with
+``python -m aebook.book.web_assets DEST`` fills DEST (``book/_vendor`` in the Makefile, git-ignored) with
 require.js, the ipywidgets HTML manager (embed-amd.js, which renders widget views and tqdm bars in static pages)
 and MathJax 3 (its CHTML bundle, fonts and TeX extensions). Each package's tarball is checked against the SHA-256
 below before anything is extracted; a file already in place is left alone.
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aebook.data.mnist import sha256_file
-from aebook.npm import NpmError, npm_pack
+from aebook.book.npm import NpmError, npm_pack
 
 
 @dataclass(frozen=True)
@@ -101,8 +101,8 @@ def fetch_assets(dest: str | Path, verbose: bool = True) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command line: ``python -m aebook.web_assets DEST``."""
-    parser = argparse.ArgumentParser(prog="python -m aebook.web_assets", description=__doc__.splitlines()[0])
+    """Command line: ``python -m aebook.book.web_assets DEST``."""
+    parser = argparse.ArgumentParser(prog="python -m aebook.book.web_assets", description=__doc__.splitlines()[0])
     parser.add_argument("dest", help="folder to fill (served as static files by the book)")
     args = parser.parse_args(argv)
     try:

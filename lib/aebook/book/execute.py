@@ -47,6 +47,8 @@ def _child_env(task: dict[str, Any], device: str, output_dir: Path) -> dict[str,
     threads = task.get("threads")
     if threads and "OMP_NUM_THREADS" not in os.environ:
         env.update({"OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)})
+    if threads and "AEBOOK_TRAIN_THREADS" not in os.environ:  # N sets side by side share the cores
+        env["AEBOOK_TRAIN_THREADS"] = str(threads)
     return env
 
 
@@ -91,7 +93,7 @@ def execute_set(task: dict[str, Any]) -> dict[str, Any]:
             status, error = "failed", f"ValueError: {exc}"
         if status == "ok":
             proc = subprocess.run(
-                [sys.executable, "-m", "aebook.execute", str(source), str(out / f"{stem}.ipynb"),
+                [sys.executable, "-m", "aebook.book.execute", str(source), str(out / f"{stem}.ipynb"),
                  str(Path(scratch) / "parameters.json"), str(cwd), task.get("kernel", "python3")],
                 env=_child_env(task, device, out), stdin=subprocess.DEVNULL, capture_output=True, text=True,
             )
@@ -134,7 +136,7 @@ def _exit_with_parent() -> None:
 
 
 def main(argv: list[str]) -> int:
-    """Child process: ``python -m aebook.execute SOURCE OUTPUT PARAMS.json CWD KERNEL`` runs papermill once."""
+    """Child process: ``python -m aebook.book.execute SOURCE OUTPUT PARAMS.json CWD KERNEL`` runs papermill once."""
     import papermill
 
     _exit_with_parent()

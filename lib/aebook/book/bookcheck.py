@@ -2,7 +2,7 @@
 Playwright), failing on console errors, failed requests, broken images, error outputs, chapter pages without a
 figure or a claims table, and jshtml animations that do not move. A screenshot of each page is saved.
 
-Run: ``python -m aebook.bookcheck _build/html [--screens _build/screens] [--browser /usr/bin/chromium]``.
+Run: ``python -m aebook.book.bookcheck _build/html [--screens _build/screens] [--browser /usr/bin/chromium]``.
 """
 
 from __future__ import annotations
@@ -137,7 +137,7 @@ def check_book(site: str | Path, screens: str | Path | None = None, browser: str
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: print one line per page and a summary; exit 1 when any page has a problem."""
-    parser = argparse.ArgumentParser(prog="python -m aebook.bookcheck", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m aebook.book.bookcheck", description=__doc__.splitlines()[0])
     parser.add_argument("site", help="the built book's HTML folder")
     parser.add_argument("--screens", default=None, help="folder for one screenshot per page")
     parser.add_argument("--browser", default=None, help="Chromium executable (default: chromium on the PATH)")

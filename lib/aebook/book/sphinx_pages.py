@@ -1,4 +1,4 @@
-"""Sphinx extension (``extra_extensions: [aebook.sphinx_pages]``): generate the pages' gathered parts (the landing
+"""Sphinx extension (``extra_extensions: [aebook.book.sphinx_pages]``): generate the pages' gathered parts (the landing
 page's scoreboard, the run report) before reading sources, and keep every page free of network-only pieces and of
 console errors: no CDN stylesheet in matplotlib animations, scripts added once, a valid default colour mode."""
 
@@ -10,11 +10,11 @@ from pathlib import Path
 from docutils import nodes
 from sphinx.errors import ExtensionError
 
-from aebook.report import paper_run_banner, toc_with_paper_runs, write_run_report, write_scoreboard
+from aebook.book.report import paper_run_banner, toc_with_paper_runs, write_run_report, write_scoreboard
 
 #: matplotlib's jshtml animations link Font Awesome 4 from a CDN for their button icons; the book's theme already
 #: ships Font Awesome (which draws the same ``fa fa-play`` icons), so the link is dropped from the pages.
-#: The folder (relative to the book's root) that ``make assets`` fills with the scripts of aebook.web_assets.
+#: The folder (relative to the book's root) that ``make assets`` fills with the scripts of aebook.book.web_assets.
 VENDOR = "book/_vendor"
 
 CDN_STYLESHEET = re.compile(r'<link[^>]*href="https://maxcdn\.bootstrapcdn\.com/font-awesome/[^"]*"[^>]*>\s*')
@@ -57,7 +57,7 @@ def _vendor_path(app, config) -> None:  # noqa: ANN001
     vendor = Path(app.confdir) / VENDOR
     if not (vendor / "require.js").exists():
         raise ExtensionError(f"{vendor} is missing the book's offline scripts: run `make assets` (or `python -m "
-                             f"aebook.web_assets {VENDOR}`)")
+                             f"aebook.book.web_assets {VENDOR}`)")
     config.html_static_path = [*config.html_static_path, VENDOR]
 
 

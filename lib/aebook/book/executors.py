@@ -8,8 +8,8 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any
 
-from aebook.execute import execute_set
-from aebook.parameters import ParameterError
+from aebook.book.execute import execute_set
+from aebook.book.parameters import ParameterError
 
 Task = dict[str, Any]
 Result = dict[str, Any]

@@ -1,0 +1,153 @@
+"""The notebook check: re-execute every chapter notebook and compare its claims with the committed ones.
+
+A claim passes when it keeps its verdict and every figure stays within the claim's tolerance of the committed
+figure (``aebook.claims.Tolerance``); a claim that was or is *borderline* may change its verdict as long as its
+figures stay within tolerance. Nothing else in the outputs is compared: pictures, timings and printed numbers move
+with the machine's float path, the claims are what the book promises.
+
+Use it as a pytest plugin: ``python -m pytest -p aebook.book.nbcheck --claims-check chapters/``. Each notebook is
+one test; a failure names the notebook, the claim, the committed and the new figure.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aebook.claims import DEFAULT_ABS_TOL, DEFAULT_REL_TOL, Tolerance
+from aebook.paths import write_atomic
+
+
+def claims_of(nb: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    """Every claim a notebook's outputs record, keyed by (table's notebook name, claim id)."""
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for cell in nb.get("cells", []):
+        for out in cell.get("outputs", []):
+            table = out.get("metadata", {}).get("aebook", {}).get("claims")
+            if table:
+                for claim in table["claims"]:
+                    found[(table["notebook"], claim["id"])] = claim
+    return found
+
+
+def _tolerance(record: dict[str, Any]) -> Tolerance:
+    tol = record.get("tolerance") or {}
+    return Tolerance(rel=float(tol.get("rel", DEFAULT_REL_TOL)), abs=float(tol.get("abs", DEFAULT_ABS_TOL)))
+
+
+def _fmt(x: float) -> str:
+    return "nan" if math.isnan(x) else f"{x:.6g}"
+
+
+def compare_claims(committed: dict[str, Any], fresh: dict[str, Any]) -> list[str]:
+    """What differs between the committed notebook's claims and a fresh run's, one sentence per difference."""
+    old, new = claims_of(committed), claims_of(fresh)
+    problems = [f"claim {cid!r} ({table}) is committed but the fresh run did not record it"
+                for (table, cid) in old.keys() - new.keys()]
+    problems += [f"claim {cid!r} ({table}) was recorded by the fresh run but is not in the committed outputs: "
+                 "re-execute the notebook and commit it" for (table, cid) in new.keys() - old.keys()]
+    for key in [k for k in old if k in new]:
+        a, b = old[key], new[key]
+        cid = key[1]
+        tol = _tolerance(a)
+        for name in a["measured"].keys() - b["measured"].keys():
+            problems.append(f"claim {cid!r}: figure {name!r} is committed but no longer measured")
+        for name in b["measured"].keys() - a["measured"].keys():
+            problems.append(f"claim {cid!r}: figure {name!r} is new (not in the committed outputs)")
+        moved = []
+        for name in [n for n in a["measured"] if n in b["measured"]]:
+            x, y = float(a["measured"][name]), float(b["measured"][name])
+            if not tol.agree(x, y):
+                moved.append(name)
+                problems.append(f"claim {cid!r}: figure {name!r} committed {_fmt(x)}, now {_fmt(y)} "
+                                f"(beyond the claim's tolerance {tol.describe()})")
+        if a["verdict"] != b["verdict"] and not moved:
+            if not (a.get("borderline") or b.get("borderline")):
+                problems.append(f"claim {cid!r}: verdict committed {a['verdict']!r}, now {b['verdict']!r}, "
+                                "and neither is borderline")
+        elif a["verdict"] != b["verdict"]:
+            problems.append(f"claim {cid!r}: verdict committed {a['verdict']!r}, now {b['verdict']!r}")
+    return problems
+
+
+def execute_notebook(path: Path, timeout: int, kernel: str = "python3") -> dict[str, Any]:
+    """Execute a notebook from the top in its own folder with a fresh kernel; return the executed notebook."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, timeout=timeout, kernel_name=kernel, allow_errors=False,
+                            resources={"metadata": {"path": str(path.parent)}})
+    client.execute()
+    return json.loads(nbformat.writes(nb))
+
+
+# --- pytest plugin -------------------------------------------------------------------------------------------------
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Options: --claims-check turns the check on; where executed notebooks go; the per-cell timeout."""
+    group = parser.getgroup("aebook claims check")
+    group.addoption("--claims-check", action="store_true", help="re-execute notebooks and compare their claims")
+    group.addoption("--claims-check-out", default="_build/nbcheck/executed",
+                    help="folder for the executed notebooks (default _build/nbcheck/executed)")
+    group.addoption("--claims-check-timeout", type=int, default=1800, help="seconds a cell may run (default 1800)")
+
+
+def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Collector | None:
+    """Collect each chapter notebook as one claims test."""
+    config = parent.config
+    if not config.getoption("claims_check") or file_path.suffix != ".ipynb":
+        return None
+    if "paper-run" in file_path.parts or ".ipynb_checkpoints" in file_path.parts:
+        return None
+    return NotebookFile.from_parent(parent, path=file_path)
+
+
+class ClaimsMismatch(Exception):
+    """A fresh run's claims differ from the committed ones beyond tolerance."""
+
+
+class NotebookFile(pytest.File):
+    """A notebook, checked as one item."""
+
+    def collect(self) -> Iterator[pytest.Item]:
+        yield ClaimsItem.from_parent(self, name="claims")
+
+
+class ClaimsItem(pytest.Item):
+    """Execute the notebook and compare its claims with the committed ones."""
+
+    def runtest(self) -> None:
+        path = Path(self.path)
+        committed = json.loads(path.read_text())
+        if not claims_of(committed):
+            raise ClaimsMismatch(f"{path}: the committed notebook records no claims (run `make outputs`)")
+        fresh = execute_notebook(path, self.config.getoption("claims_check_timeout"))
+        out = Path(self.config.getoption("claims_check_out"))
+        target = out / os.path.relpath(path.resolve(), Path(self.config.rootpath).resolve()).replace("..", "_")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(target, json.dumps(fresh, indent=1, ensure_ascii=False))
+        problems = compare_claims(committed, fresh)
+        if problems:
+            raise ClaimsMismatch(f"{path}: {len(problems)} difference(s) from the committed claims\n  "
+                                 + "\n  ".join(problems) + f"\n(executed notebook: {target})")
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: str | None = None) -> str:
+        """The differences, or the failing cell's error, without pytest's traceback of the plugin."""
+        if isinstance(excinfo.value, ClaimsMismatch):
+            return str(excinfo.value)
+        from nbclient.exceptions import CellExecutionError
+
+        if isinstance(excinfo.value, CellExecutionError):
+            return f"{self.path}: a cell raised\n{excinfo.value}"
+        return super().repr_failure(excinfo)
+
+    def reportinfo(self) -> tuple[os.PathLike[str] | str, int | None, str]:
+        """Where the item is, for pytest's report."""
+        return self.path, None, f"{self.path}::claims"
