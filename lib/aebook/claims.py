@@ -264,7 +264,8 @@ def _rule_text(claim: Claim) -> str:
 
 
 def environment() -> dict[str, str]:
-    """The versions and device a result was computed with: python, torch, numpy, aebook, device, and the date."""
+    """The versions and device a result was computed with: python, torch, numpy, aebook, device, the CPU's float
+    path (ATen's vector instruction set, which ``ATEN_CPU_CAPABILITY`` can lower), the training threads, the date."""
     import datetime
     import platform
     from importlib import metadata
@@ -283,6 +284,8 @@ def environment() -> dict[str, str]:
         "numpy": numpy.__version__,
         "aebook": aebook_version,
         "device": device,
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "train_threads": os.environ.get("AEBOOK_TRAIN_THREADS", "2"),
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
     }
 

@@ -1,4 +1,5 @@
-"""The command line behind ``python -m aebook run PATH... [--sweep NAME=V1,V2] [--executor local|local:N|dask]``."""
+"""The command line behind ``python -m aebook run PATH... [--sweep NAME=V1,V2] [--executor local|local:N|dask]`` and
+``python -m aebook cache pack|unpack FILE``."""
 
 from __future__ import annotations
 
@@ -41,7 +42,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--scheduler", default=None, metavar="ADDRESS", help="Dask scheduler, e.g. tcp://10.0.0.5:8786")
     p.add_argument("--retries", type=int, default=2, help="Dask: times a set that raised is tried again (default 2)")
     p.add_argument("--force", action="store_true", help="rerun sets that already finished with the same parameters")
+    c = sub.add_parser("cache", help="pack the weight cache into pieces of at most 16 MB, or unpack such a pack",
+                       add_help=False)
+    c.add_argument("rest", nargs=argparse.REMAINDER, help="pack FILE [--piece-mb N] | unpack FILE [--cache DIR]")
     args = parser.parse_args(argv)
+    if args.command == "cache":
+        from aebook.book.cache_archive import main as cache_main
+
+        return cache_main(args.rest)
     try:
         overrides = parse_assignments(args.param)
         records = run(args.paths, args.profile, overrides, args.device, args.out,

@@ -45,6 +45,16 @@ def _fmt(x: float) -> str:
     return "nan" if math.isnan(x) else f"{x:.6g}"
 
 
+def float_path(nb: dict[str, Any]) -> str | None:
+    """The CPU float path (ATen's capability) a notebook's claims were computed on, if recorded."""
+    for cell in nb.get("cells", []):
+        for out in cell.get("outputs", []):
+            table = out.get("metadata", {}).get("aebook", {}).get("claims")
+            if table and table.get("environment", {}).get("cpu_capability"):
+                return table["environment"]["cpu_capability"]
+    return None
+
+
 def compare_claims(committed: dict[str, Any], fresh: dict[str, Any]) -> list[str]:
     """What differs between the committed notebook's claims and a fresh run's, one sentence per difference."""
     old, new = claims_of(committed), claims_of(fresh)
@@ -96,6 +106,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--claims-check", action="store_true", help="re-execute notebooks and compare their claims")
     group.addoption("--claims-check-out", default="_build/nbcheck/executed",
                     help="folder for the executed notebooks (default _build/nbcheck/executed)")
+    group.addoption("--claims-check-other-path", action="store_true",
+                    help="fail when the fresh run used the CPU float path that made the committed outputs")
     group.addoption("--claims-check-timeout", type=int, default=1800, help="seconds a cell may run (default 1800)")
 
 
@@ -134,6 +146,10 @@ class ClaimsItem(pytest.Item):
         target.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(target, json.dumps(fresh, indent=1, ensure_ascii=False))
         problems = compare_claims(committed, fresh)
+        made, checked = float_path(committed), float_path(fresh)
+        if self.config.getoption("claims_check_other_path") and made is not None and made == checked:
+            problems.append(f"the check ran on the float path that made the committed outputs ({made}): run it on "
+                            "another (make test sets ATEN_CPU_CAPABILITY; see FLOAT_PATH in the Makefile)")
         if problems:
             raise ClaimsMismatch(f"{path}: {len(problems)} difference(s) from the committed claims\n  "
                                  + "\n  ".join(problems) + f"\n(executed notebook: {target})")

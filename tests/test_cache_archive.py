@@ -1,0 +1,94 @@
+"""The weight cache moves between machines in pieces: an interrupted training, packed, unpacked elsewhere and resumed
+there, ends on the same weights as one run through; damaged or missing pieces are refused."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from aebook.book.cache_archive import ArchiveError, cache_files, pack, unpack
+from aebook.models.mlp import MLPAutoencoder
+from aebook.train import StepContext, TrainConfig, train
+
+DATA = torch.rand(500, 64, generator=torch.Generator().manual_seed(1))
+CONFIG = TrainConfig(steps=60, batch_size=50, checkpoint_every=20)
+
+
+def _train(cache, stop_at=None):
+    def stop(ctx: StepContext):
+        if stop_at is not None and ctx.step == stop_at:
+            raise KeyboardInterrupt
+    return train(MLPAutoencoder(64, (32,), "relu"), DATA, CONFIG, callbacks=[stop], cache_dir=cache, progress=False)
+
+
+def _weights(result):
+    return torch.cat([p.detach().flatten() for p in result.model.parameters()])
+
+
+def test_interrupt_pack_move_unpack_resume_gives_the_same_weights(tmp_path):
+    whole = _weights(_train(tmp_path / "reference"))
+    here, there = tmp_path / "here", tmp_path / "there"
+    with pytest.raises(KeyboardInterrupt):
+        _train(here, stop_at=37)
+    assert [p.suffix for p in cache_files(here)] == [".ckpt"]
+    manifest = pack(tmp_path / "move" / "weights.pack", here, piece_bytes=4096)
+    assert len(manifest["pieces"]) > 1 and all(p["bytes"] <= 4096 for p in manifest["pieces"])
+    report = unpack(tmp_path / "move" / "weights.pack", there)
+    assert list(report.values()) == ["added"]
+    resumed = _train(there)
+    assert not resumed.from_cache and len(resumed.history["loss"]) == CONFIG.steps
+    assert torch.equal(_weights(resumed), whole)
+
+
+def test_finished_runs_are_kept_and_stale_checkpoints_are_not_brought_back(tmp_path):
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    with pytest.raises(KeyboardInterrupt):
+        _train(src, stop_at=25)                     # a checkpoint at step 25 on the source machine
+    _train(dst)                                    # the same run finished on the destination
+    pack(tmp_path / "p", src)
+    assert list(unpack(tmp_path / "p", dst).values()) == ["skipped: the run is finished here"]
+    assert [p.suffix for p in cache_files(dst)] == [".pt"]
+
+    further, behind = tmp_path / "further", tmp_path / "behind"
+    with pytest.raises(KeyboardInterrupt):
+        _train(further, stop_at=45)
+    with pytest.raises(KeyboardInterrupt):
+        _train(behind, stop_at=15)
+    pack(tmp_path / "q", behind)
+    assert list(unpack(tmp_path / "q", further).values()) == ["kept the local checkpoint (as far or further along)"]
+    pack(tmp_path / "r", further)
+    assert list(unpack(tmp_path / "r", behind).values()) == ["added"]
+
+
+def test_damaged_or_missing_pieces_are_refused_before_anything_is_written(tmp_path):
+    src = tmp_path / "src"
+    _train(src)
+    pack(tmp_path / "w.pack", src, piece_bytes=2048)
+    piece = tmp_path / "w.pack.001"
+    piece.write_bytes(b"x" + piece.read_bytes()[1:])
+    with pytest.raises(ArchiveError, match="w.pack.001 is damaged"):
+        unpack(tmp_path / "w.pack", tmp_path / "dst")
+    assert not (tmp_path / "dst").exists() or not cache_files(tmp_path / "dst")
+    piece.unlink()
+    with pytest.raises(ArchiveError, match="w.pack.001 is missing"):
+        unpack(tmp_path / "w.pack", tmp_path / "dst")
+    (tmp_path / "bad.json").write_text(json.dumps({"format": "other"}))
+    with pytest.raises(ArchiveError, match="not a pack manifest"):
+        unpack(tmp_path / "bad.json", tmp_path / "dst")
+
+
+def test_the_command_line_packs_and_unpacks(tmp_path):
+    src = tmp_path / "src"
+    _train(src)
+    run = lambda *a: subprocess.run([sys.executable, "-m", "aebook", "cache", *a], capture_output=True,  # noqa: E731
+                                    text=True, timeout=120)
+    packed = run("pack", str(tmp_path / "c.pack"), "--cache", str(src))
+    assert packed.returncode == 0 and "packed 1 files" in packed.stdout, packed.stderr
+    unpacked = run("unpack", str(tmp_path / "c.pack"), "--cache", str(tmp_path / "dst"))
+    assert unpacked.returncode == 0 and "1 of 1 files added" in unpacked.stdout
+    missing = run("unpack", str(tmp_path / "nothing.pack"))
+    assert missing.returncode == 2 and "no pack manifest" in missing.stderr
