@@ -9,15 +9,14 @@ STAMP  := $(VENV)/.installed
 # (not lib/aebook/book/, the machinery that runs and publishes the book) and the pins.
 LIBHASH = $(shell $(PYTHON) lib/aebook/book/libhash.py)
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
-# The notebook check runs on another float path than the one that made the committed outputs (AVX-512 here): oneDNN,
-# ATen and MKL capped at AVX2, the path of most laptops and of AMD EPYC servers, with a weight cache of its own, so a
-# figure that depends on the machine fails here rather than on a reader's machine. The check refuses to pass when
-# the fresh run's ATen path equals the committed one. SSE4.1 with unvectorised ATen
-# (`make test FLOAT_PATH="ONEDNN_MAX_CPU_ISA=SSE41 ATEN_CPU_CAPABILITY=default"`) is a further path, but about three
-# times slower (atomic/01: 13 min against 4.3 min); `make test FLOAT_PATH=` checks on this machine's own path.
-FLOAT_PATH ?= ONEDNN_MAX_CPU_ISA=AVX2 ATEN_CPU_CAPABILITY=avx2 MKL_ENABLE_INSTRUCTIONS=AVX2
-CHECK_FLAGS := -p aebook.book.nbcheck --claims-check --claims-check-out _build/nbcheck/executed -p no:cacheprovider \
-               $(if $(FLOAT_PATH),--claims-check-other-path,)
+# Float paths. The committed outputs are made with oneDNN, ATen and MKL capped at AVX2 (the path of most laptops and
+# of AMD EPYC servers); the notebook check re-executes them on another: this machine's own when it has AVX-512,
+# otherwise SSE4.1 with unvectorised ATen (about three times slower: atomic/01 took 13 min there against 4.3 min).
+# The check refuses to pass when the fresh run's ATen path equals the committed one. Set FLOAT_PATH to choose.
+OUTPUTS_PATH := ONEDNN_MAX_CPU_ISA=AVX2 ATEN_CPU_CAPABILITY=avx2 MKL_ENABLE_INSTRUCTIONS=AVX2
+OLD_PATH := ONEDNN_MAX_CPU_ISA=SSE41 ATEN_CPU_CAPABILITY=default
+CHECK_FLAGS := -p aebook.book.nbcheck --claims-check --claims-check-other-path \
+               --claims-check-out _build/nbcheck/executed -p no:cacheprovider
 
 NOTEBOOKS = $(sort $(wildcard chapters/*/[0-9]*.ipynb))
 
@@ -74,7 +73,11 @@ test-lib: $(STAMP) data
 
 # Re-execute every chapter notebook and compare its claims with the committed ones, within each claim's tolerance.
 test-notebooks: $(STAMP) data
-	$(FLOAT_PATH) AEBOOK_CACHE_DIR=$(CURDIR)/_build/nbcheck/weights $(BIN)/python -m pytest $(CHECK_FLAGS) chapters/
+	@native=$$($(BIN)/python -c "import torch; print(torch.backends.cpu.get_cpu_capability())"); \
+	path='$(if $(filter undefined,$(origin FLOAT_PATH)),auto,$(FLOAT_PATH))'; \
+	if [ "$$path" = auto ]; then if [ "$$native" = AVX512 ]; then path=""; else path="$(OLD_PATH)"; fi; fi; \
+	echo "notebook check: committed outputs made with $(OUTPUTS_PATH); checking with $${path:-this machine's own path ($$native)}"; \
+	env $$path AEBOOK_CACHE_DIR=$(CURDIR)/_build/nbcheck/weights $(BIN)/python -m pytest $(CHECK_FLAGS) chapters/
 
 # Render the committed outputs without executing anything; any Sphinx warning fails.
 render: $(STAMP) assets
@@ -93,10 +96,10 @@ test: test-lib test-notebooks render browser-test
 lab: $(STAMP) data
 	$(BIN)/jupyter lab $(ROOT_FLAG) --notebook-dir=.
 
-# On this machine's own float path, with the book's weight cache; each notebook is stamped with what produced it.
+# On the AVX2 float path, with the book's weight cache; each notebook is stamped with what produced it.
 outputs: $(STAMP) data
 	for nb in $(NOTEBOOKS); do \
-	  $(BIN)/jupyter nbconvert --to notebook --execute --inplace "$$nb" && \
+	  env $(OUTPUTS_PATH) $(BIN)/jupyter nbconvert --to notebook --execute --inplace "$$nb" && \
 	  $(BIN)/python -m aebook.book.outputs stamp "$$nb" || exit 1; done
 
 clean:

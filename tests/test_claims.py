@@ -100,12 +100,12 @@ def test_within_and_all_of_borderline():
 
 def test_table_marks_and_counts_borderline_claims():
     table = ClaimsTable("disks", "01-test")
-    table.add(Claim("near", "one", {"x": 0.505}, AtLeast("x", 0.5)))
+    table.add(Claim("near", "one", {"x": 0.502}, AtLeast("x", 0.5)))
     table.add(Claim("far", "two", {"x": 2.0}, AtLeast("x", 0.5)))
     assert table.to_dict()["borderline"] == {REPRODUCED: 1, PARTLY: 0, NOT_REPRODUCED: 0}
     html = table._repr_html_()
     assert html.count("aebook-borderline") == 1 and "reproduced (borderline)" in html
-    assert "±5 %" in table.to_markdown()
+    assert "±0.5 %" in table.to_markdown()
 
 
 def test_a_claim_refuses_a_tolerance_that_is_not_one():

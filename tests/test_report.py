@@ -44,7 +44,7 @@ def test_scoreboard_counts_each_chapter_at_each_profile(tmp_path):
     assert "borderline)" not in text
     target = write_scoreboard(tmp_path, tmp_path / "out/scoreboard.md")
     assert target.read_text() == text
-    notebook_with([table(1.01, 0.1)], tmp_path / "chapters/toy/02-b.ipynb")  # 1.01: within 5 % of its threshold
+    notebook_with([table(1.004, 0.1)], tmp_path / "chapters/toy/02-b.ipynb")  # within 0.5 % of its threshold
     assert scoreboard(tmp_path)[0]["borderline"]["quick"] == {"reproduced": 1, "partly": 0, "not reproduced": 0}
     assert "`2 </chapters/toy/index>` (1 borderline)" in scoreboard_markdown(tmp_path)
 
