@@ -329,7 +329,7 @@ class ClaimsTable:
         }
 
     def to_markdown(self) -> str:
-        """The table as plain text (markdown), the form nbval compares."""
+        """The table as plain text (markdown), for a terminal or a text-only output."""
         rows = ["| claim | the paper says | we measured | rule | verdict |", "|---|---|---|---|---|"]
         for c in self.claims:
             cells = [c.id, c.paper, c.measured_text(), _rule_text(c), c.verdict_text()]
