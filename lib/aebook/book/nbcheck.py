@@ -91,6 +91,9 @@ def execute_notebook(path: Path, timeout: int, kernel: str = "python3") -> dict[
     import nbformat
     from nbclient import NotebookClient
 
+    from aebook.book.nbpoll import install
+
+    install()  # a missed ZMQ wake-up must not cost a cell's whole timeout
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(nb, timeout=timeout, kernel_name=kernel, allow_errors=False,
                             resources={"metadata": {"path": str(path.parent)}})

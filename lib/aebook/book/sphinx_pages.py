@@ -122,6 +122,9 @@ def _page_scripts(app, pagename, templatename, context, doctree) -> None:  # noq
 
 def setup(app) -> dict:  # noqa: ANN001
     """Register the generator (it runs on every build, so a new claim shows up without any hand edit) and the fixes."""
+    from aebook.book.nbpoll import install
+
+    install()  # notebooks jupyter-book executes read their replies in one-second slices (see aebook.book.nbpoll)
     app.connect("builder-inited", _generate)
     app.connect("config-inited", _vendor_path)
     app.connect("config-inited", _paper_runs_in_toc, priority=400)
