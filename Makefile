@@ -76,7 +76,7 @@ test-notebooks: $(STAMP) data
 	@native=$$($(BIN)/python -c "import torch; print(torch.backends.cpu.get_cpu_capability())"); \
 	path='$(if $(filter undefined,$(origin FLOAT_PATH)),auto,$(FLOAT_PATH))'; \
 	if [ "$$path" = auto ]; then if [ "$$native" = AVX512 ]; then path=""; else path="$(OLD_PATH)"; fi; fi; \
-	echo "notebook check: committed outputs made with $(OUTPUTS_PATH); checking with $${path:-this machine's own path ($$native)}"; \
+	echo "notebook check: committed outputs made with $(OUTPUTS_PATH); checking with $${path:-the native path ($$native)}"; \
 	env $$path AEBOOK_CACHE_DIR=$(CURDIR)/_build/nbcheck/weights $(BIN)/python -m pytest $(CHECK_FLAGS) chapters/
 
 # Render the committed outputs without executing anything; any Sphinx warning fails.
