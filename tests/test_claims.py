@@ -2,7 +2,10 @@ import json
 
 import pytest
 
-from aebook.claims import NOT_REPRODUCED, PARTLY, REPRODUCED, AllOf, AtLeast, AtMost, Claim, ClaimsTable, Within
+from aebook.claims import (
+    BEYOND, CHECK, CLAIM, NOT_REPRODUCED, PARTLY, REPRODUCED, UNINFORMATIVE, AllOf, AtLeast, AtMost, Claim, ClaimsTable,
+    Control, Within,
+)
 
 
 @pytest.mark.parametrize(
@@ -37,7 +40,7 @@ def test_table_writes_json_and_markdown(tmp_path):
     path = table.write_json(tmp_path)
     data = json.loads(path.read_text())
     assert path.name == "01-test.claims.json"
-    assert data["counts"] == {REPRODUCED: 1, PARTLY: 0, NOT_REPRODUCED: 1}
+    assert data["counts"] == {REPRODUCED: 1, PARTLY: 0, NOT_REPRODUCED: 1, UNINFORMATIVE: 0}
     assert [c["verdict"] for c in data["claims"]] == [REPRODUCED, NOT_REPRODUCED]
     md = table.to_markdown()
     assert md.count("\n") == 3 and "two \\| pipes" in md
@@ -102,7 +105,7 @@ def test_table_marks_and_counts_borderline_claims():
     table = ClaimsTable("disks", "01-test")
     table.add(Claim("near", "one", {"x": 0.502}, AtLeast("x", 0.5)))
     table.add(Claim("far", "two", {"x": 2.0}, AtLeast("x", 0.5)))
-    assert table.to_dict()["borderline"] == {REPRODUCED: 1, PARTLY: 0, NOT_REPRODUCED: 0}
+    assert table.to_dict()["borderline"] == {REPRODUCED: 1, PARTLY: 0, NOT_REPRODUCED: 0, UNINFORMATIVE: 0}
     html = table._repr_html_()
     assert html.count("aebook-borderline") == 1 and "reproduced (borderline)" in html
     assert "±0.5 %" in table.to_markdown()
@@ -111,3 +114,55 @@ def test_table_marks_and_counts_borderline_claims():
 def test_a_claim_refuses_a_tolerance_that_is_not_one():
     with pytest.raises(TypeError, match="Tolerance"):
         Claim("c", "t", {"x": 1.0}, AtLeast("x", 0.5), tolerance=0.1)
+
+
+def test_a_rule_that_passes_on_its_control_is_uninformative():
+    rule = AtLeast("x", 0.9, partly=0.5)
+    informative = Claim("a", "t", {"x": 1.0}, rule, control=Control("untrained network", {"x": 0.1}))
+    assert informative.verdict == REPRODUCED and informative.control_verdict == NOT_REPRODUCED
+    blind = Claim("b", "t", {"x": 1.0}, rule, control=Control("untrained network", {"x": 0.95}))
+    assert blind.rule_verdict == REPRODUCED and blind.verdict == UNINFORMATIVE
+    assert "⚪ uninformative" in blind.verdict_text() and "untrained network: x = 0.95" in blind.control_text()
+    # A partly pass on the control matches a partly pass of ours: evidence of nothing; a reproduced one beats it.
+    assert Claim("c", "t", {"x": 0.6}, rule, control=Control("shuffled", {"x": 0.55})).verdict == UNINFORMATIVE
+    assert Claim("d", "t", {"x": 1.0}, rule, control=Control("shuffled", {"x": 0.55})).verdict == REPRODUCED
+    # A failing claim stays a failure whatever its control does.
+    assert Claim("e", "t", {"x": 0.1}, rule, control=Control("shuffled", {"x": 0.95})).verdict == NOT_REPRODUCED
+    record = blind.to_dict()
+    assert record["verdict"] == UNINFORMATIVE and record["rule_verdict"] == REPRODUCED
+    assert record["control"] == {"label": "untrained network", "measured": {"x": 0.95}, "verdict": REPRODUCED,
+                                 "near": []}
+
+
+def test_a_control_near_its_threshold_makes_the_claim_borderline():
+    rule = AtLeast("x", 0.9)
+    near = Claim("a", "t", {"x": 2.0}, rule, control=Control("untrained", {"x": 0.899}))
+    assert near.verdict == REPRODUCED and near.borderline
+    assert near.possible_verdicts() == {REPRODUCED, UNINFORMATIVE}
+    assert not Claim("b", "t", {"x": 2.0}, rule, control=Control("untrained", {"x": 0.1})).borderline
+
+
+def test_a_control_must_measure_the_rules_figures_and_exclude_a_reason():
+    with pytest.raises(KeyError, match="same figures"):
+        Claim("a", "t", {"x": 1.0}, AtLeast("x", 0.5), control=Control("untrained", {"y": 1.0}))
+    with pytest.raises(ValueError, match="not both"):
+        Claim("a", "t", {"x": 1.0}, AtLeast("x", 0.5), control=Control("u", {"x": 0.1}), no_control="none")
+    with pytest.raises(ValueError, match="label"):
+        Control(" ", {"x": 1.0})
+    with pytest.raises(ValueError, match="kind"):
+        Claim("a", "t", {"x": 1.0}, AtLeast("x", 0.5), kind="opinion")
+
+
+def test_checks_and_rows_beyond_the_paper_are_counted_apart():
+    table = ClaimsTable("disks", "01-test")
+    table.add(Claim("claim", "t", {"x": 1.0}, AtLeast("x", 0.5), control=Control("untrained", {"x": 0.1})))
+    table.add(Claim("check", "t", {"x": 1.0}, AtLeast("x", 0.5), kind=CHECK, no_control="holds by construction"))
+    table.add(Claim("failed-check", "t", {"x": 0.1}, AtLeast("x", 0.5), kind=CHECK))
+    table.add(Claim("ours", "t", {"x": 1.0}, AtLeast("x", 0.5), kind=BEYOND))
+    table.add(Claim("bare", "t", {"x": 0.1}, AtLeast("x", 0.5)))
+    assert table.counts() == {REPRODUCED: 1, PARTLY: 0, NOT_REPRODUCED: 1, UNINFORMATIVE: 0}
+    assert table.kind_counts() == {CLAIM: 2, CHECK: 2, BEYOND: 1, "without control": 1}
+    md = table.to_markdown()
+    assert "✔ check holds" in md and "❌ check fails" in md and "none: holds by construction" in md
+    assert "ours (beyond the paper)" in md and "| none yet |" in md
+    assert table._repr_html_().count("aebook-kind-check") == 2

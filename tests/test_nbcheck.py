@@ -52,6 +52,23 @@ def test_missing_and_new_claims_and_figures_fail():
     assert len(compare_claims(_nb(1.0), renamed)) == 2
 
 
+def _with_control(nb: dict, figure: float | None, kind: str = "claim") -> dict:
+    claim = nb["cells"][0]["outputs"][0]["metadata"]["aebook"]["claims"]["claims"][0]
+    claim["control"] = None if figure is None else {"label": "untrained", "measured": {"x": figure},
+                                                     "verdict": "not reproduced"}
+    claim["kind"] = kind
+    return nb
+
+
+def test_control_figures_are_compared_within_the_claims_tolerance():
+    assert compare_claims(_with_control(_nb(1.0), 0.2), _with_control(_nb(1.0), 0.205)) == []
+    problems = compare_claims(_with_control(_nb(1.0), 0.2), _with_control(_nb(1.0), 0.3))
+    assert len(problems) == 1 and "control figure 'x'" in problems[0] and "now 0.3" in problems[0]
+    assert "control is new" in compare_claims(_nb(1.0), _with_control(_nb(1.0), 0.2))[0]
+    assert "control is gone" in compare_claims(_with_control(_nb(1.0), 0.2), _with_control(_nb(1.0), None))[0]
+    assert "kind" in compare_claims(_nb(1.0), _with_control(_nb(1.0), None, kind="check"))[0]
+
+
 def _check(path: Path, tmp_path: Path) -> subprocess.CompletedProcess:
     cmd = [sys.executable, "-m", "pytest", "-p", "aebook.book.nbcheck", "--claims-check", "-p", "no:cacheprovider",
            "--claims-check-out", str(tmp_path / "out"), str(path), "-q"]

@@ -33,11 +33,14 @@ def test_scoreboard_counts_each_chapter_at_each_profile(tmp_path):
     notebook_with([table(0.1)], tmp_path / "chapters/toy/02-b.ipynb")
     rows = scoreboard(tmp_path)
     assert rows == [{"chapter": "chapters/toy/index", "title": "Toy: a chapter",
-                     "quick": {"reproduced": 1, "partly": 1, "not reproduced": 1}, "paper": None,
-                     "borderline": {"quick": {"reproduced": 0, "partly": 0, "not reproduced": 0}, "paper": None},
+                     "quick": {"reproduced": 1, "partly": 1, "not reproduced": 1, "uninformative": 0},
+                     "paper": None,
+                     "borderline": {"quick": {"reproduced": 0, "partly": 0, "not reproduced": 0,
+                                              "uninformative": 0}, "paper": None},
+                     "apart": {"quick": {"check": 0, "beyond": 0, "without control": 3}, "paper": None},
                      "paper_page": None}]
     notebook_with([table(3.0, 3.0, profile="paper")], tmp_path / "chapters/toy/paper-run/01-a.ipynb")
-    assert scoreboard(tmp_path)[0]["paper"] == {"reproduced": 2, "partly": 0, "not reproduced": 0}
+    assert scoreboard(tmp_path)[0]["paper"] == {"reproduced": 2, "partly": 0, "not reproduced": 0, "uninformative": 0}
     text = scoreboard_markdown(tmp_path)
     assert "| {doc}`Toy: a chapter </chapters/toy/index>` | quick | {doc}`1 </chapters/toy/index>`" in text
     assert "| paper | {doc}`2 </chapters/toy/paper-run/01-a>`" in text
@@ -45,8 +48,30 @@ def test_scoreboard_counts_each_chapter_at_each_profile(tmp_path):
     target = write_scoreboard(tmp_path, tmp_path / "out/scoreboard.md")
     assert target.read_text() == text
     notebook_with([table(1.004, 0.1)], tmp_path / "chapters/toy/02-b.ipynb")  # within 0.5 % of its threshold
-    assert scoreboard(tmp_path)[0]["borderline"]["quick"] == {"reproduced": 1, "partly": 0, "not reproduced": 0}
+    assert scoreboard(tmp_path)[0]["borderline"]["quick"] == {"reproduced": 1, "partly": 0, "not reproduced": 0,
+                                                               "uninformative": 0}
     assert "`2 </chapters/toy/index>` (1 borderline)" in scoreboard_markdown(tmp_path)
+
+
+def test_uninformative_claims_checks_and_rows_beyond_the_paper_are_counted_apart(tmp_path):
+    from aebook.claims import BEYOND, CHECK, Control
+
+    (tmp_path / "_toc.yml").write_text(
+        "format: jb-book\nroot: book/intro\nparts:\n  - caption: Papers\n    chapters:\n"
+        "      - file: chapters/toy/index\n        sections:\n          - file: chapters/toy/01-a\n")
+    (tmp_path / "chapters/toy").mkdir(parents=True)
+    (tmp_path / "chapters/toy/index.md").write_text("# Toy\n")
+    t = ClaimsTable("toy", "01-a")
+    rule = AtLeast("x", 1.0, partly=0.5)
+    t.add(Claim("blind", "a", {"x": 2.0}, rule, control=Control("untrained", {"x": 1.5})))
+    t.add(Claim("good", "a", {"x": 2.0}, rule, control=Control("untrained", {"x": 0.1})))
+    t.add(Claim("check", "a", {"x": 2.0}, rule, kind=CHECK, no_control="by construction"))
+    t.add(Claim("ours", "a", {"x": 0.1}, rule, kind=BEYOND, no_control="our extension"))
+    notebook_with([t], tmp_path / "chapters/toy/01-a.ipynb")
+    row = scoreboard(tmp_path)[0]
+    assert row["quick"] == {"reproduced": 1, "partly": 0, "not reproduced": 0, "uninformative": 1}
+    assert row["apart"]["quick"] == {"check": 1, "beyond": 1, "without control": 0}
+    assert "| {doc}`1 </chapters/toy/index>` | 0 | 1 | 1 |" in scoreboard_markdown(tmp_path)
 
 
 def test_the_books_scoreboard_covers_every_claims_table():
@@ -58,7 +83,8 @@ def test_the_books_scoreboard_covers_every_claims_table():
     for r in rows:
         folder = root / Path(r["chapter"]).parent
         total = sum(len(t["claims"]) for nb in sorted(folder.glob("[0-9]*.ipynb")) for t in notebook_claims(nb))
-        assert sum(r["quick"].values()) == total > 0
+        apart = r["apart"]["quick"]
+        assert sum(r["quick"].values()) + apart["check"] + apart["beyond"] == total > 0
 
 
 def test_run_report_reads_timing_and_environment(tmp_path):

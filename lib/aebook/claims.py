@@ -14,9 +14,22 @@ from typing import Any, ClassVar
 from aebook.paths import write_atomic
 
 REPRODUCED, PARTLY, NOT_REPRODUCED = "reproduced", "partly", "not reproduced"
+#: What a rule can say of a set of figures.
 VERDICTS = (REPRODUCED, PARTLY, NOT_REPRODUCED)
+#: A claim whose rule passes on its control as well as on our figure: the rule cannot tell the effect from its
+#: absence, so the row is evidence of nothing.
+UNINFORMATIVE = "uninformative"
+#: What a claim's row can say: the rule's verdict, or uninformative when the control passes too.
+CLAIM_VERDICTS = (*VERDICTS, UNINFORMATIVE)
 _RANK = {v: i for i, v in enumerate(VERDICTS)}
-_MARK = {REPRODUCED: "✅", PARTLY: "🟡", NOT_REPRODUCED: "❌"}
+_MARK = {REPRODUCED: "✅", PARTLY: "🟡", NOT_REPRODUCED: "❌", UNINFORMATIVE: "⚪"}
+
+#: Kinds of row. A *claim* is a statement of the paper, counted on the scoreboard. A *check* holds by construction
+#: (a unit test of our implementation shown beside the claims), counted apart. *Beyond* rows test our own reading or
+#: extension of a paper, not a statement it makes, also counted apart.
+CLAIM, CHECK, BEYOND = "claim", "check", "beyond"
+KINDS = (CLAIM, CHECK, BEYOND)
+_KIND_TEXT = {CHECK: "check of the implementation", BEYOND: "beyond the paper"}
 
 #: How far a figure may move between two runs of the same notebook on different machines (float paths, thread
 #: counts) before the notebook check calls it a change: ``|new - old| <= rel * max(|old|, |new|) + abs``.
@@ -208,9 +221,32 @@ class AllOf(Rule):
         return " and ".join(r.describe() for r in self.rules)
 
 
+@dataclass(frozen=True)
+class Control:
+    """The same figures measured where the claimed effect should be absent: an untrained network, a shuffled
+    pairing, the model without the ingredient the paper credits, the baseline the claim compares against."""
+
+    label: str
+    measured: Mapping[str, float]
+
+    def __post_init__(self) -> None:
+        if not self.label.strip():
+            raise ValueError("a control needs a label that says what it is")
+        object.__setattr__(self, "measured", {k: float(v) for k, v in self.measured.items()})
+
+
+def verdict_with_control(rule_verdict: str, control_verdict: str | None) -> str:
+    """A claim's verdict: the rule's, or uninformative when the rule passes (at least partly) on the control as
+    well as or better than on our figures. A claim that fails on our figures stays not reproduced."""
+    if control_verdict is None or NOT_REPRODUCED in (control_verdict, rule_verdict):
+        return rule_verdict
+    return UNINFORMATIVE if _RANK[control_verdict] <= _RANK[rule_verdict] else rule_verdict
+
+
 @dataclass
 class Claim:
-    """One claim of a paper: where it is, what it says, what we measured, and how we judge it."""
+    """One claim of a paper: where it is, what it says, what we measured, how we judge it, and the same figures on
+    a control where the effect should be absent (or why there is none)."""
 
     id: str
     paper: str
@@ -219,50 +255,118 @@ class Claim:
     source: str = ""
     note: str = ""
     tolerance: Tolerance = field(default_factory=Tolerance)
+    control: Control | None = None
+    no_control: str = ""
+    kind: str = CLAIM
 
     def __post_init__(self) -> None:
         self.measured = {k: float(v) for k, v in self.measured.items()}
         if not isinstance(self.tolerance, Tolerance):
             raise TypeError(f"claim {self.id!r}: tolerance must be a Tolerance(rel=..., abs=...), "
                             f"got {self.tolerance!r}")
+        if self.kind not in KINDS:
+            raise ValueError(f"claim {self.id!r}: kind must be one of {KINDS}, got {self.kind!r}")
+        if self.control is not None and not isinstance(self.control, Control):
+            raise TypeError(f"claim {self.id!r}: control must be a Control(label, measured), got {self.control!r}")
+        if self.control is not None and self.no_control:
+            raise ValueError(f"claim {self.id!r}: give a control or a reason there is none, not both")
         self.rule.verdict(self.measured)  # fail now, not at render time, if the rule reads a missing figure
+        if self.control is not None:
+            try:
+                self.rule.verdict(self.control.measured)
+            except KeyError as err:
+                raise KeyError(f"claim {self.id!r}: the control must measure the same figures: {err}") from None
 
     @property
-    def verdict(self) -> str:
-        """The verdict the rule gives for the measured figures."""
+    def rule_verdict(self) -> str:
+        """The verdict the rule gives for our measured figures, before the control is considered."""
         return self.rule.verdict(self.measured)
 
     @property
+    def control_verdict(self) -> str | None:
+        """The verdict the rule gives on the control's figures (None without a control)."""
+        return None if self.control is None else self.rule.verdict(self.control.measured)
+
+    @property
+    def verdict(self) -> str:
+        """The row's verdict: the rule's, or uninformative when the rule also passes on the control."""
+        return verdict_with_control(self.rule_verdict, self.control_verdict)
+
+    def possible_verdicts(self) -> set[str]:
+        """Every verdict the row could give if our figures and the control's moved within the tolerance."""
+        ours = self.rule.possible_verdicts(self.measured, self.tolerance)
+        if self.control is None:
+            return set(ours)
+        theirs = self.rule.possible_verdicts(self.control.measured, self.tolerance)
+        return {verdict_with_control(a, b) for a in ours for b in theirs}
+
+    @property
     def borderline(self) -> bool:
-        """Whether a figure lies so close to a threshold that a rerun within tolerance could change the verdict."""
-        return len(self.rule.possible_verdicts(self.measured, self.tolerance)) > 1
+        """Whether a figure (ours or the control's) lies so close to a threshold that a rerun within tolerance
+        could change the verdict."""
+        return len(self.possible_verdicts()) > 1
 
     def verdict_text(self) -> str:
-        """The verdict with its mark, e.g. ``✅ reproduced`` or ``✅ reproduced (borderline)``."""
-        return f"{_MARK[self.verdict]} {self.verdict}" + (" (borderline)" if self.borderline else "")
+        """The verdict with its mark, e.g. ``✅ reproduced``, ``⚪ uninformative`` or ``✅ reproduced (borderline)``;
+        a check reads ``check holds`` or ``check fails``."""
+        tail = " (borderline)" if self.borderline else ""
+        if self.kind == CHECK:
+            held = self.verdict == REPRODUCED
+            return ("✔ check holds" if held else "❌ check fails") + tail
+        return f"{_MARK[self.verdict]} {self.verdict}" + tail
 
     def measured_text(self) -> str:
         """The measured figures as ``name = value`` pairs."""
-        return ", ".join(f"{k} = {_fmt(v)}" for k, v in self.measured.items())
+        return _figures_text(self.measured)
+
+    def control_text(self) -> str:
+        """The control's figures and the rule's verdict on them, or why the claim has no control."""
+        if self.control is None:
+            return f"none: {self.no_control}" if self.no_control else "none yet"
+        cv = self.control_verdict
+        return f"{self.control.label}: {_figures_text(self.control.measured)} → {_MARK[cv]} {cv}"
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready record of the claim, its figures, its rule and its verdict."""
+        """A JSON-ready record of the claim, its figures, its rule, its control and its verdict."""
+        near = self.rule.near_thresholds(self.measured, self.tolerance) if self.borderline else []
+        control = None
+        if self.control is not None:
+            control = {"label": self.control.label, "measured": dict(self.control.measured),
+                       "verdict": self.control_verdict,
+                       "near": self.rule.near_thresholds(self.control.measured, self.tolerance)
+                       if self.borderline else []}
         return {
             "id": self.id,
+            "kind": self.kind,
             "source": self.source,
             "paper": self.paper,
             "measured": self.measured,
             "rule": self.rule.describe(),
             "verdict": self.verdict,
+            "rule_verdict": self.rule_verdict,
             "borderline": self.borderline,
-            "near": self.rule.near_thresholds(self.measured, self.tolerance) if self.borderline else [],
+            "near": near,
+            "control": control,
+            "no_control": self.no_control,
             "tolerance": {"rel": self.tolerance.rel, "abs": self.tolerance.abs},
             "note": self.note,
         }
 
 
+def _figures_text(measured: Mapping[str, float]) -> str:
+    return ", ".join(f"{k} = {_fmt(v)}" for k, v in measured.items())
+
+
 def _rule_text(claim: Claim) -> str:
     return f"{claim.rule.describe()} (figures {claim.tolerance.describe()})"
+
+
+_COLUMNS = ("claim", "the paper says", "we measured", "control (effect absent)", "rule", "verdict")
+
+
+def _cells(claim: Claim) -> list[str]:
+    name = claim.id + (f" ({_KIND_TEXT[claim.kind]})" if claim.kind != CLAIM else "")
+    return [name, claim.paper, claim.measured_text(), claim.control_text(), _rule_text(claim), claim.verdict_text()]
 
 
 def environment() -> dict[str, str]:
@@ -309,12 +413,19 @@ class ClaimsTable:
         return claim
 
     def counts(self) -> dict[str, int]:
-        """How many claims have each verdict."""
-        return {v: sum(c.verdict == v for c in self.claims) for v in VERDICTS}
+        """How many of the paper's claims (not checks, not rows beyond the paper) have each verdict."""
+        return {v: sum(c.kind == CLAIM and c.verdict == v for c in self.claims) for v in CLAIM_VERDICTS}
 
     def borderline_counts(self) -> dict[str, int]:
-        """How many claims of each verdict are borderline."""
-        return {v: sum(c.verdict == v and c.borderline for c in self.claims) for v in VERDICTS}
+        """How many of the paper's claims of each verdict are borderline."""
+        return {v: sum(c.kind == CLAIM and c.verdict == v and c.borderline for c in self.claims)
+                for v in CLAIM_VERDICTS}
+
+    def kind_counts(self) -> dict[str, int]:
+        """How many rows of each kind (claim, check, beyond), and how many claims have no control."""
+        out = {k: sum(c.kind == k for c in self.claims) for k in KINDS}
+        out["without control"] = sum(c.kind == CLAIM and c.control is None for c in self.claims)
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready record of the whole table, with what it ran on (for the book's run report)."""
@@ -324,25 +435,24 @@ class ClaimsTable:
             "profile": self.profile,
             "counts": self.counts(),
             "borderline": self.borderline_counts(),
+            "kinds": self.kind_counts(),
             "claims": [c.to_dict() for c in self.claims],
             "environment": environment(),
         }
 
     def to_markdown(self) -> str:
         """The table as plain text (markdown), for a terminal or a text-only output."""
-        rows = ["| claim | the paper says | we measured | rule | verdict |", "|---|---|---|---|---|"]
+        rows = ["| " + " | ".join(_COLUMNS) + " |", "|" + "---|" * len(_COLUMNS)]
         for c in self.claims:
-            cells = [c.id, c.paper, c.measured_text(), _rule_text(c), c.verdict_text()]
-            rows.append("| " + " | ".join(x.replace("|", "\\|") for x in cells) + " |")
+            rows.append("| " + " | ".join(x.replace("|", "\\|") for x in _cells(c)) + " |")
         return "\n".join(rows)
 
     def _repr_html_(self) -> str:
-        head = "".join(f"<th>{h}</th>" for h in ("claim", "the paper says", "we measured", "rule", "verdict"))
+        head = "".join(f"<th>{h}</th>" for h in _COLUMNS)
         body = []
         for c in self.claims:
-            cells = [c.id, c.paper, c.measured_text(), _rule_text(c), c.verdict_text()]
-            tds = "".join(f"<td>{html.escape(x)}</td>" for x in cells)
-            extra = " aebook-borderline" if c.borderline else ""
+            tds = "".join(f"<td>{html.escape(x)}</td>" for x in _cells(c))
+            extra = (" aebook-borderline" if c.borderline else "") + (f" aebook-kind-{c.kind}" if c.kind != CLAIM else "")
             body.append(f'<tr class="aebook-verdict-{c.verdict.replace(" ", "-")}{extra}">{tds}</tr>')
         return (
             f'<table class="aebook-claims" data-chapter="{html.escape(self.chapter)}">'

@@ -77,6 +77,18 @@ def compare_claims(committed: dict[str, Any], fresh: dict[str, Any]) -> list[str
                 moved.append(name)
                 problems.append(f"claim {cid!r}: figure {name!r} committed {_fmt(x)}, now {_fmt(y)} "
                                 f"(beyond the claim's tolerance {tol.describe()})")
+        ca, cb = a.get("control") or {}, b.get("control") or {}
+        if bool(ca) != bool(cb):
+            problems.append(f"claim {cid!r}: the control is {'gone' if ca else 'new'} (committed "
+                            f"{ca.get('label', 'none')!r}, now {cb.get('label', 'none')!r})")
+        for name in [n for n in ca.get("measured", {}) if n in cb.get("measured", {})]:
+            x, y = float(ca["measured"][name]), float(cb["measured"][name])
+            if not tol.agree(x, y):
+                moved.append(f"control {name}")
+                problems.append(f"claim {cid!r}: control figure {name!r} committed {_fmt(x)}, now {_fmt(y)} "
+                                f"(beyond the claim's tolerance {tol.describe()})")
+        if a.get("kind", "claim") != b.get("kind", "claim"):
+            problems.append(f"claim {cid!r}: kind committed {a.get('kind', 'claim')!r}, now {b.get('kind', 'claim')!r}")
         if a["verdict"] != b["verdict"] and not moved:
             if not (a.get("borderline") or b.get("borderline")):
                 problems.append(f"claim {cid!r}: verdict committed {a['verdict']!r}, now {b['verdict']!r}, "

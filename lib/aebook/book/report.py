@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from aebook.claims import VERDICTS
+from aebook.claims import CHECK, CLAIM, CLAIM_VERDICTS, BEYOND
 
 
 def notebook_claims(path: str | Path) -> list[dict[str, Any]]:
@@ -39,12 +39,22 @@ def toc_chapters(root: str | Path) -> Iterator[tuple[str, list[str]]]:
 
 
 def _count(tables: list[dict[str, Any]], borderline_only: bool = False) -> dict[str, int]:
-    counts = dict.fromkeys(VERDICTS, 0)
+    """Verdict counts over the paper's claims (rows recorded before kinds existed are claims)."""
+    counts = dict.fromkeys(CLAIM_VERDICTS, 0)
     for table in tables:
         for claim in table["claims"]:
-            if claim.get("borderline") or not borderline_only:
+            if claim.get("kind", CLAIM) == CLAIM and (claim.get("borderline") or not borderline_only):
                 counts[claim["verdict"]] += 1
     return counts
+
+
+def _apart(tables: list[dict[str, Any]]) -> dict[str, int]:
+    """Rows counted apart from the claims: checks of the implementation, rows beyond the paper, and claims
+    without a control figure."""
+    rows = [c for t in tables for c in t["claims"]]
+    return {CHECK: sum(c.get("kind") == CHECK for c in rows),
+            BEYOND: sum(c.get("kind") == BEYOND for c in rows),
+            "without control": sum(c.get("kind", CLAIM) == CLAIM and not c.get("control") for c in rows)}
 
 
 def _title(root: Path, index: str) -> str:
@@ -67,6 +77,7 @@ def scoreboard(root: str | Path) -> list[dict[str, Any]]:
         rows.append({"chapter": index, "title": _title(root, index), "quick": _count(quick),
                      "paper": _count(paper) if paper else None,
                      "borderline": {"quick": _count(quick, True), "paper": _count(paper, True) if paper else None},
+                     "apart": {"quick": _apart(quick), "paper": _apart(paper) if paper else None},
                      "paper_page": str(runs[0].relative_to(root).with_suffix("").as_posix()) if paper else None})
     return rows
 
@@ -74,8 +85,9 @@ def scoreboard(root: str | Path) -> list[dict[str, Any]]:
 def scoreboard_markdown(root: str | Path) -> str:
     """The scoreboard as a MyST table; every count links to the page that shows its claims tables (the chapter page
     for the quick profile, the first paper-scale run for the paper profile), and says how many are borderline."""
-    head = ("| paper | profile | ✅ reproduced | 🟡 partly | ❌ not reproduced |\n"
-            "|---|---|---|---|---|\n")
+    head = ("| paper | profile | ✅ reproduced | 🟡 partly | ❌ not reproduced | ⚪ uninformative "
+            "| claims without a control | ✔ checks | beyond the paper |\n"
+            "|---|---|---|---|---|---|---|---|---|\n")
     lines = []
     for row in scoreboard(root):
         link = f"/{row['chapter']}"
@@ -86,12 +98,19 @@ def scoreboard_markdown(root: str | Path) -> str:
             target = link if profile == "quick" else f"/{row['paper_page']}"
             near = row["borderline"][profile]
             cells = " | ".join(f"{{doc}}`{counts[v]} <{target}>`" + (f" ({near[v]} borderline)" if near[v] else "")
-                               for v in VERDICTS)
+                               for v in CLAIM_VERDICTS)
+            apart = row["apart"][profile]
+            cells += " | " + " | ".join(str(apart[k]) for k in ("without control", CHECK, BEYOND))
             lines.append(f"| {{doc}}`{row['title']} <{link}>` | {profile} | {cells} |")
     if not lines:
         return "*No chapter has a claims table yet.*\n"
     legend = ("\n*Borderline*: a figure lies within its tolerance of a rule's threshold, so a rerun on another machine "
-              "(another float path, thread count or GPU) may give the neighbouring verdict.\n")
+              "(another float path, thread count or GPU) may give the neighbouring verdict. "
+              "*Uninformative*: the rule also passes on the claim's control, the same figure measured where the "
+              "effect should be absent (an untrained network, a shuffled pairing, a model without the ingredient "
+              "the paper credits), so the row is evidence of nothing. The first four columns count the papers' "
+              "claims only; *checks* (rows that hold by construction, testing our implementation) and rows "
+              "*beyond the paper* (our reading or extension) are counted apart.\n")
     return head + "\n".join(lines) + "\n" + legend
 
 
