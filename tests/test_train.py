@@ -174,3 +174,30 @@ def test_training_threads_are_fixed_whatever_the_machine_gives(monkeypatch):
             _weights_after_training(2)
     finally:
         torch.set_num_threads(before)
+
+
+def test_training_stops_at_the_deadline_with_a_checkpoint_and_resumes_to_the_same_weights(
+        data, private_cache, monkeypatch):
+    from types import SimpleNamespace
+
+    from aebook import budget
+
+    cfg = TrainConfig(steps=30, batch_size=16, seed=3, checkpoint_every=1000)
+    reference = train(tiny_model(), data, cfg, cache=False, progress=False)
+    clock = iter(range(10_000))  # one tick per step: the deadline falls before step 12
+    monkeypatch.setattr(budget, "time", SimpleNamespace(time=lambda: float(next(clock))))
+    monkeypatch.setenv("AEBOOK_DEADLINE", "12")
+    with pytest.raises(budget.TimeBudgetExceeded, match="rerun"):
+        train(tiny_model(), data, cfg, progress=False)
+    monkeypatch.delenv("AEBOOK_DEADLINE")
+    resumed = train(tiny_model(), data, cfg, progress=False)
+    assert not resumed.from_cache and len(resumed.history["loss"]) == 30
+    torch.testing.assert_close(weights(resumed.model), weights(reference.model), rtol=0, atol=0)
+
+
+def test_a_bad_deadline_is_refused(monkeypatch):
+    from aebook import budget
+
+    monkeypatch.setenv("AEBOOK_DEADLINE", "soon")
+    with pytest.raises(ValueError, match="AEBOOK_DEADLINE"):
+        budget.deadline()

@@ -18,6 +18,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from aebook import budget
 from aebook.device import resolve_device
 from aebook.paths import cache_dir as default_cache_dir
 
@@ -209,7 +210,8 @@ def train(
     ``snapshot_steps`` steps (0 = the initial weights) are kept, stored with the run and returned as ``snapshots``.
     ``extra_key`` must describe anything else that changes the result (a regulariser's weight, say).
     Checkpoints are written every ``config.checkpoint_every`` steps and on interruption; a later call with the
-    same settings resumes from the last one. Finished weights are stored as ``<cache_dir>/<key>.pt``.
+    same settings resumes from the last one. Finished weights are stored as ``<cache_dir>/<key>.pt``. When
+    ``$AEBOOK_DEADLINE`` (a run's time budget) passes, training checkpoints and raises ``TimeBudgetExceeded``.
     """
     if len(data) == 0:
         raise ValueError("data is empty: nothing to train on")
@@ -270,9 +272,11 @@ def train(
     step = start
     bar = tqdm(total=config.steps, initial=start, desc=name, disable=not progress, mininterval=1.0)
     threads = fixed_threads(train_threads()) if dev.type == "cpu" else contextlib.nullcontext()
+    stop_at = budget.deadline()
     with threads:
         try:
             for step in range(start, config.steps):
+                budget.check(stop_at, name)
                 snapshot(step)
                 idx = _batch_indices(len(data), config.batch_size, config.seed, step)
                 batch = data[idx].to(dev, non_blocking=True)

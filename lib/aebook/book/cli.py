@@ -1,4 +1,5 @@
-"""The command line behind ``python -m aebook run PATH... [--sweep NAME=V1,V2] [--executor local|local:N|dask]`` and
+"""The command line behind ``python -m aebook run PATH... [--sweep NAME=V1,V2] [--executor local|local:N|dask]
+[--time-budget SECONDS]`` and
 ``python -m aebook cache pack|unpack FILE``."""
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ import sys
 from typing import Any
 
 from aebook.device import VALID_DEVICES
+from aebook.book.execute import INTERRUPTED, NOT_STARTED
 from aebook.book.executors import parse_executor
 from aebook.book.parameters import ParameterError
 from aebook.book.runner import PROFILES, parse_assignments, run, summary_table
@@ -42,6 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--scheduler", default=None, metavar="ADDRESS", help="Dask scheduler, e.g. tcp://10.0.0.5:8786")
     p.add_argument("--retries", type=int, default=2, help="Dask: times a set that raised is tried again (default 2)")
     p.add_argument("--force", action="store_true", help="rerun sets that already finished with the same parameters")
+    p.add_argument("--time-budget", type=float, default=None, metavar="SECONDS",
+                   help="stop cleanly before this many seconds (training checkpoints); the same command again "
+                        "carries on; exit status 3 when sets are left")
     c = sub.add_parser("cache", help="pack the weight cache into pieces of at most 16 MB, or unpack such a pack",
                        add_help=False)
     c.add_argument("rest", nargs=argparse.REMAINDER, help="pack FILE [--piece-mb N] | unpack FILE [--cache DIR]")
@@ -55,11 +60,18 @@ def main(argv: list[str] | None = None) -> int:
         records = run(args.paths, args.profile, overrides, args.device, args.out,
                       sweeps=parse_sweeps(args.sweep, overrides),
                       executor=parse_executor(args.executor, args.scheduler, args.retries),
-                      force=args.force, echo=_echo)
+                      force=args.force, echo=_echo, time_budget=args.time_budget)
     except (ParameterError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print()
     print(summary_table(records))
-    return 0 if all(r["status"] == "ok" for r in records) else 1
+    if any(r["status"] == "failed" for r in records):
+        return 1
+    left = [r for r in records if r["status"] in (INTERRUPTED, NOT_STARTED)]
+    if left:
+        print(f"\ntime budget reached: {len(records) - len(left)} of {len(records)} sets finished; run the same "
+              "command again to carry on (finished sets are kept, training resumes from its checkpoints)")
+        return 3
+    return 0
 

@@ -38,6 +38,15 @@ def versions() -> dict[str, str]:
     }
 
 
+#: Seconds before a run's deadline at which training checkpoints and stops (time for the notebook to end and its
+#: files to be written), and before which a set that has not started is not started at all.
+STOP_MARGIN_S = 20.0
+#: Seconds before the deadline at which a notebook still running is killed (its checkpoints stay).
+KILL_MARGIN_S = 3.0
+#: Statuses of a set the time budget stopped or never started: a rerun of the same command carries on.
+INTERRUPTED, NOT_STARTED = "interrupted", "not started"
+
+
 def _child_env(task: dict[str, Any], device: str, output_dir: Path) -> dict[str, str]:
     env = dict(os.environ)
     # Dask's nanny sets this for its own worker's memory; inherited by a notebook's kernel it slowed a disks set
@@ -49,7 +58,13 @@ def _child_env(task: dict[str, Any], device: str, output_dir: Path) -> dict[str,
         env.update({"OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)})
     if threads and "AEBOOK_TRAIN_THREADS" not in os.environ:  # N sets side by side share the cores
         env["AEBOOK_TRAIN_THREADS"] = str(threads)
+    if task.get("deadline") is not None:
+        env["AEBOOK_DEADLINE"] = f"{task['deadline'] - STOP_MARGIN_S:.3f}"
     return env
+
+
+def _text(raw: bytes | str | None) -> str:
+    return raw.decode(errors="replace") if isinstance(raw, bytes) else (raw or "")
 
 
 def _last_line(text: str) -> str:
@@ -91,15 +106,25 @@ def execute_set(task: dict[str, Any]) -> dict[str, Any]:
             device = str(resolve_device(task["device"]))
         except ValueError as exc:
             status, error = "failed", f"ValueError: {exc}"
+        limit = None if task.get("deadline") is None else task["deadline"] - KILL_MARGIN_S - time.time()
+        if status == "ok" and limit is not None and limit < STOP_MARGIN_S:
+            status, error = NOT_STARTED, "the time budget was spent before this set started"
         if status == "ok":
-            proc = subprocess.run(
-                [sys.executable, "-m", "aebook.book.execute", str(source), str(out / f"{stem}.ipynb"),
-                 str(Path(scratch) / "parameters.json"), str(cwd), task.get("kernel", "python3")],
-                env=_child_env(task, device, out), stdin=subprocess.DEVNULL, capture_output=True, text=True,
-            )
-            (out / f"{stem}.log").write_text(proc.stdout + proc.stderr)
-            if proc.returncode != 0:
-                status, error = "failed", _last_line(proc.stderr) or f"papermill exited with {proc.returncode}"
+            command = [sys.executable, "-m", "aebook.book.execute", str(source), str(out / f"{stem}.ipynb"),
+                       str(Path(scratch) / "parameters.json"), str(cwd), task.get("kernel", "python3")]
+            try:
+                proc = subprocess.run(command, env=_child_env(task, device, out), stdin=subprocess.DEVNULL,
+                                      capture_output=True, text=True, timeout=limit)
+                log, rc, stderr = proc.stdout + proc.stderr, proc.returncode, proc.stderr
+            except subprocess.TimeoutExpired as exc:  # killed at the deadline: its checkpoints stay on disk
+                log, rc, stderr = _text(exc.stdout) + _text(exc.stderr), None, _text(exc.stderr)
+            (out / f"{stem}.log").write_text(log)
+            if rc is None:
+                status, error = INTERRUPTED, "killed at the time budget's deadline"
+            elif rc != 0 and "TimeBudgetExceeded" in log:
+                status, error = INTERRUPTED, _last_line(stderr)
+            elif rc != 0:
+                status, error = "failed", _last_line(stderr) or f"papermill exited with {rc}"
         files = {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.is_file()}
     claims_file = files.get(f"{stem}.claims.json")
     claims = json.loads(claims_file) if claims_file and status == "ok" else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import yaml
 
 from aebook.device import VALID_DEVICES, resolve_device
+from aebook.book.execute import NOT_STARTED
 from aebook.book.executors import Executor, run_tasks
 from aebook.book.parameters import ParameterError, check_parameters, read_value
 from aebook.paths import repo_root, write_atomic
@@ -74,12 +76,19 @@ def run(
     executor: Executor | None = None,
     force: bool = False,
     echo: Callable[[dict[str, Any]], None] | None = None,
+    time_budget: float | None = None,
 ) -> list[dict[str, Any]]:
     """Execute every notebook at every parameter set of the sweep; return one record each (also in ``summary.json``).
 
     Sets whose summary exists with status ok and the same hash are skipped (``force`` reruns them); each result is
     written into ``<out>/<chapter>/[<set>/]`` as soon as it returns, so an interrupted sweep keeps what finished.
+    With ``time_budget`` (seconds), training stops with a checkpoint shortly before the budget is spent and sets
+    not yet started are left for the next run (status ``interrupted`` / ``not started``): the same command again
+    carries on where this one stopped.
     """
+    if time_budget is not None and not time_budget > 0:
+        raise ParameterError(f"--time-budget must be a positive number of seconds, got {time_budget!r}")
+    deadline = None if time_budget is None else time.time() + time_budget
     executor = executor or Executor("local")
     if device.partition(":")[0] not in VALID_DEVICES:
         raise ParameterError(f"unknown device {device!r}: use one of {', '.join(VALID_DEVICES)} (or cuda:N)")
@@ -87,6 +96,8 @@ def run(
         resolve_device(device)  # a missing GPU is refused before anything runs
     out_dir = Path(out) if out is not None else Path("runs") / profile
     tasks = make_tasks(paths, profile, dict(overrides or {}), sweeps or {}, device, kernel_name)
+    for task in tasks:
+        task["deadline"] = deadline  # not part of the set's hash: a budget does not change what a set computes
     records: dict[str, dict[str, Any]] = {}
     pending = []
     for task in tasks:
@@ -100,6 +111,11 @@ def run(
             echo(record)
 
     def store(task: dict[str, Any], result: dict[str, Any]) -> None:
+        if result["record"]["status"] == NOT_STARTED:  # nothing ran: an earlier run's files stay as they were
+            records[task["hash"]] = result["record"]
+            if echo:
+                echo(result["record"])
+            return
         folder = set_folder(out_dir, task)
         folder.mkdir(parents=True, exist_ok=True)
         for stale in folder.glob(f"{task['stem']}.*"):  # an earlier run's claims must not outlive a failed rerun
@@ -117,7 +133,7 @@ def run(
     if pending:
         run_tasks(pending, executor, store)
     ordered = [records[t["hash"]] for t in tasks if t["hash"] in records]
-    _merge_summary(out_dir, ordered)
+    _merge_summary(out_dir, [r for r in ordered if r["status"] != NOT_STARTED])
     return ordered
 
 
@@ -182,13 +198,13 @@ def finished_record(out_dir: Path, task: dict[str, Any]) -> dict[str, Any] | Non
 
 def summary_table(records: Sequence[dict[str, Any]]) -> str:
     """A Markdown table of the sets: status, seconds, set, notebook and the claims' verdict counts."""
-    lines = ["| status | seconds | set | notebook | reproduced | partly | not reproduced |",
-             "|---|---:|---|---|---:|---:|---:|"]
+    lines = ["| status | seconds | set | notebook | reproduced | partly | not reproduced | uninformative |",
+             "|---|---:|---|---|---:|---:|---:|---:|"]
     for r in records:
         counts = r.get("claims") or {}
         status = "skipped (done)" if r.get("skipped") else r["status"]
         cells = [status, f"{r['seconds']:.1f}", r.get("set") or "-", r["notebook"],
-                 *(str(counts.get(k, "-")) for k in ("reproduced", "partly", "not reproduced"))]
+                 *(str(counts.get(k, "-")) for k in ("reproduced", "partly", "not reproduced", "uninformative"))]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

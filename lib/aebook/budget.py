@@ -1,0 +1,27 @@
+"""A wall-clock budget for a run: training stops cleanly, with a checkpoint, when ``$AEBOOK_DEADLINE`` passes."""
+
+from __future__ import annotations
+
+import os
+import time
+
+
+class TimeBudgetExceeded(RuntimeError):
+    """Raised by training when the run's deadline has passed; the last finished step is checkpointed first."""
+
+
+def deadline() -> float | None:
+    """The deadline (seconds since the epoch) from ``$AEBOOK_DEADLINE``, or None when the run has no budget."""
+    raw = os.environ.get("AEBOOK_DEADLINE", "").strip()
+    if not raw:
+        return None
+    try:
+        return float(raw)
+    except ValueError:
+        raise ValueError(f"AEBOOK_DEADLINE must be seconds since the epoch, got {raw!r}") from None
+
+
+def check(when: float | None, what: str = "training") -> None:
+    """Raise ``TimeBudgetExceeded`` if ``when`` (a deadline, or None for none) has passed."""
+    if when is not None and time.time() >= when:
+        raise TimeBudgetExceeded(f"{what} stopped at the time budget's deadline; rerun to carry on from the checkpoint")
