@@ -201,3 +201,22 @@ def test_a_bad_deadline_is_refused(monkeypatch):
     monkeypatch.setenv("AEBOOK_DEADLINE", "soon")
     with pytest.raises(ValueError, match="AEBOOK_DEADLINE"):
         budget.deadline()
+
+
+@pytest.mark.parametrize("every_seconds, first_seen", [(0.0, 5), (1e9, None)])
+def test_checkpoints_are_written_by_elapsed_time(data, private_cache, monkeypatch, every_seconds, first_seen):
+    import aebook.train as train_module
+
+    monkeypatch.setattr(train_module, "CHECKPOINT_SECONDS", every_seconds)
+    seen = []
+    look = lambda ctx: seen.append(bool(list(private_cache.glob("*.ckpt"))))  # noqa: E731
+    train(tiny_model(), data, TrainConfig(steps=20, batch_size=16, checkpoint_every=5), callbacks=[look],
+          progress=False)
+    assert (seen.index(True) if True in seen else None) == first_seen
+
+
+def test_logged_tensors_are_read_back_in_step_order(data, private_cache):
+    logged = lambda ctx: ctx.logs.update(step=torch.tensor(float(ctx.step)), half=ctx.step / 2)  # noqa: E731
+    run = train(tiny_model(), data, TrainConfig(steps=450, batch_size=16), callbacks=[logged], progress=False)
+    assert run.history["step"] == [float(s) for s in range(450)]
+    assert run.history["half"] == [s / 2 for s in range(450)] and len(run.history["loss"]) == 450

@@ -35,7 +35,7 @@ class TrainConfig:
     seed: int = 0
     optimizer: str = "adam"
     weight_decay: float = 0.0
-    checkpoint_every: int = 200
+    checkpoint_every: int = 200  # steps between checks for a checkpoint (written once CHECKPOINT_SECONDS passed)
 
     def __post_init__(self) -> None:
         if not isinstance(self.steps, int) or self.steps < 0:
@@ -181,6 +181,52 @@ def fixed_threads(n: int):
         torch.set_num_threads(before)
 
 
+#: Seconds of training between two checkpoints (an interruption always writes one): a step count would mean a
+#: checkpoint every 0.2 s on a GPU and one every few minutes for a slow model on a CPU.
+CHECKPOINT_SECONDS = 30.0
+#: Steps between two reads of the losses back from the device (each read waits for the device to finish).
+HISTORY_FLUSH_STEPS = 200
+#: Training data at most this share of the GPU's free memory is moved there once, not batch by batch.
+DATA_ON_DEVICE_SHARE = 0.25
+
+
+def data_on_device(data: torch.Tensor, dev: torch.device) -> torch.Tensor:
+    """``data`` moved to ``dev`` once when it fits comfortably in its free memory; otherwise left where it is."""
+    if dev.type != "cuda" or data.device == dev:
+        return data
+    free, _ = torch.cuda.mem_get_info(dev)
+    return data.to(dev) if data.numel() * data.element_size() <= DATA_ON_DEVICE_SHARE * free else data
+
+
+def make_optimizer(name: str, params: Any, lr: float, weight_decay: float, dev: torch.device) -> torch.optim.Optimizer:
+    """The optimiser ``name``; Adam's fused kernel on CUDA (one launch for all parameters), the default elsewhere."""
+    if name == "adam" and dev.type == "cuda":
+        return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, fused=True)
+    return OPTIMIZERS[name](params, lr=lr, weight_decay=weight_decay)
+
+
+class _History:
+    """Per-step losses and logs, kept as device tensors and read back every ``HISTORY_FLUSH_STEPS`` steps."""
+
+    def __init__(self, history: dict[str, list[float]]) -> None:
+        self.history = history
+        self.pending: dict[str, list[torch.Tensor | float]] = {}
+
+    def add(self, name: str, value: torch.Tensor | float) -> None:
+        """Record one step's value (a tensor stays on its device until the next flush)."""
+        self.pending.setdefault(name, []).append(value.detach() if isinstance(value, torch.Tensor) else float(value))
+
+    def flush(self) -> dict[str, list[float]]:
+        """Read every pending value back (one device sync) and return the whole history."""
+        for name, values in self.pending.items():
+            tensors = [v for v in values if isinstance(v, torch.Tensor)]
+            read = iter(torch.stack([t.reshape(()) for t in tensors]).tolist()) if tensors else iter(())
+            self.history.setdefault(name, []).extend(next(read) if isinstance(v, torch.Tensor) else v
+                                                     for v in values)
+        self.pending = {}
+        return self.history
+
+
 def _batch_indices(n: int, batch_size: int, seed: int, step: int) -> torch.Tensor:
     # One generator per step: the batch drawn at step s does not depend on where a run was resumed.
     g = torch.Generator().manual_seed(seed * 1_000_003 + step)
@@ -238,7 +284,7 @@ def train(
         return TrainResult(model, stored["history"], key, True, float(stored["seconds"]), str(dev),
                            stored.get("snapshots", {}))
 
-    optimizer = OPTIMIZERS[config.optimizer](model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr, config.weight_decay, dev)
     history: dict[str, list[float]] = {"loss": []}
     snapshots: dict[int, dict[str, torch.Tensor]] = {}
 
@@ -269,7 +315,10 @@ def train(
 
     model.train()
     t0 = time.perf_counter()
+    last_checkpoint = t0
     step = start
+    source = data_on_device(data, dev)
+    record = _History(history)
     bar = tqdm(total=config.steps, initial=start, desc=name, disable=not progress, mininterval=1.0)
     threads = fixed_threads(train_threads()) if dev.type == "cpu" else contextlib.nullcontext()
     stop_at = budget.deadline()
@@ -279,7 +328,7 @@ def train(
                 budget.check(stop_at, name)
                 snapshot(step)
                 idx = _batch_indices(len(data), config.batch_size, config.seed, step)
-                batch = data[idx].to(dev, non_blocking=True)
+                batch = source[idx.to(source.device, non_blocking=True)].to(dev, non_blocking=True)
                 loss = loss_fn(model, batch)
                 ctx = StepContext(step, model, batch, loss)
                 total = loss
@@ -294,22 +343,28 @@ def train(
                     with torch.no_grad():
                         for constraint in constraints:
                             constraint(model)
-                history["loss"].append(float(loss.detach()))
+                record.add("loss", loss)
                 for k, v in ctx.logs.items():
-                    history.setdefault(k, []).append(float(v))
+                    record.add(k, v)
                 bar.update(1)
-                if (step + 1) % 50 == 0 or step + 1 == config.steps:
-                    bar.set_postfix(loss=f"{history['loss'][-1]:.4g}", refresh=False)
-                if (step + 1) % config.checkpoint_every == 0 and step + 1 < config.steps:
-                    checkpoint(step + 1, seconds + time.perf_counter() - t0)
+                if (step + 1) % HISTORY_FLUSH_STEPS == 0 or step + 1 == config.steps:
+                    bar.set_postfix(loss=f"{record.flush()['loss'][-1]:.4g}", refresh=False)
+                now = time.perf_counter()
+                if ((step + 1) % config.checkpoint_every == 0 and step + 1 < config.steps
+                        and now - last_checkpoint >= CHECKPOINT_SECONDS):
+                    record.flush()
+                    checkpoint(step + 1, seconds + now - t0)
+                    last_checkpoint = now
         except BaseException:
             # Interrupted (Ctrl-C, a kernel interrupt, an error): keep every finished step for the next call.
+            record.flush()
             done = len(history["loss"])
             history = {k: v[:done] for k, v in history.items()}
             checkpoint(done, seconds + time.perf_counter() - t0)
             raise
         finally:
             bar.close()
+    history = record.flush()
     seconds += time.perf_counter() - t0
     snapshot(config.steps)
     model.eval()
