@@ -14,7 +14,8 @@ CHAPTER_NOTEBOOKS = sorted(
 
 
 def test_parameters_cell_is_read_with_types():
-    assert notebook_parameters(TINY) == {"n": 3, "scale": 1.5, "label": "tiny", "device": "auto", "pause": 0.0, "fail": False}
+    assert notebook_parameters(TINY) == {"n": 3, "scale": 1.5, "label": "tiny", "device": "auto", "pause": 0.0, "fail": False,
+                                       "train_steps": 0}
 
 
 def test_unknown_parameter_is_refused_with_the_valid_list():

@@ -1,0 +1,147 @@
+"""Benchmark: training steps per second for each model family of the book, the book's loop (``aebook.train.train``)
+against stacked training (``aebook.stacked.train_stacked``, M members in one vectorised step), with the GPU's SM use
+where ``nvidia-smi`` is present. Ratios are measured in one run, on the same device, models and batch sizes.
+
+Run: .venv/bin/python bench/gpu.py [--device cpu|cuda|auto] [--steps 30] [--members 8] [--only disks,ood]
+Random inputs of the right shapes stand in for the data: a step's cost does not depend on the pixels.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from aebook.device import resolve_device
+from aebook.models.atomic import AtomicAutoencoder
+from aebook.models.disk_ae import DiskAutoencoder
+from aebook.models.mlp import MLPAutoencoder
+from aebook.models.vae import VAE, negative_elbo
+from aebook.stacked import mse_loss, train_stacked
+from aebook.train import TrainConfig, reconstruction_mse, train
+
+
+@dataclass(frozen=True)
+class Family:
+    """One model family of the book at its paper-profile batch size."""
+
+    name: str
+    make: Callable[[], nn.Module]
+    shape: tuple[int, ...]
+    batch: int
+    loss: Callable = reconstruction_mse
+    stacked_loss: Callable = mse_loss
+    randomness: str = "error"
+
+
+FAMILIES = [
+    Family("disks autoencoder 64²", lambda: DiskAutoencoder(64), (64, 64), 300),
+    Family("ood family member 784-128-64-32-20", lambda: MLPAutoencoder(784, (128, 64, 32, 20), "relu"), (784,), 100),
+    Family("conservative MLP 784-500-784", lambda: MLPAutoencoder(784, (500,), "sigmoid"), (784,), 100),
+    Family("spatial-vae VAE z=8", lambda: VAE(8), (1, 28, 28), 100, negative_elbo, negative_elbo, "different"),
+    Family("atomic 32², k=3", lambda: AtomicAutoencoder(32, k=3), (1, 32, 32), 64),
+]
+
+
+class SMSampler:
+    """Samples the GPU's utilisation (``nvidia-smi``) every 0.2 s while running; mean of the samples."""
+
+    def __init__(self) -> None:
+        self.samples: list[float] = []
+        self.running = False
+        self.thread: threading.Thread | None = None
+
+    def __enter__(self) -> SMSampler:
+        if shutil.which("nvidia-smi"):
+            self.running = True
+            self.thread = threading.Thread(target=self._loop, daemon=True)
+            self.thread.start()
+        return self
+
+    def _loop(self) -> None:
+        while self.running:
+            out = subprocess.run(["nvidia-smi", "--query-gpu=utilization.gpu", "--format=csv,noheader,nounits"],
+                                 capture_output=True, text=True)
+            if out.returncode == 0 and out.stdout.strip():
+                self.samples.append(float(out.stdout.split()[0]))
+            time.sleep(0.2)
+
+    def __exit__(self, *exc: object) -> None:
+        self.running = False
+        if self.thread:
+            self.thread.join()
+
+    def mean(self) -> str:
+        """Mean SM use in percent, or '-' without nvidia-smi."""
+        return f"{sum(self.samples) / len(self.samples):.0f} %" if self.samples else "-"
+
+
+def _sync(dev: torch.device) -> None:
+    if dev.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def time_loop(family: Family, data: torch.Tensor, steps: int, dev: torch.device) -> tuple[float, str]:
+    """Seconds per step of the book's loop on one model (after a short warm-up run), and the SM use meanwhile."""
+    config = TrainConfig(steps=steps, batch_size=family.batch)
+    train(family.make(), data, TrainConfig(steps=3, batch_size=family.batch), loss_fn=family.loss, device=str(dev),
+          cache=False, progress=False)
+    with SMSampler() as sm:
+        _sync(dev)
+        t0 = time.perf_counter()
+        train(family.make(), data, config, loss_fn=family.loss, device=str(dev), cache=False, progress=False)
+        _sync(dev)
+    return (time.perf_counter() - t0) / steps, sm.mean()
+
+
+def time_stacked(family: Family, data: torch.Tensor, steps: int, members: int, dev: torch.device) -> tuple[float, str]:
+    """Seconds per step and per member of stacked training with ``members`` seeds, and the SM use meanwhile."""
+    configs = [TrainConfig(steps=steps, batch_size=family.batch, seed=s) for s in range(members)]
+    warm = [TrainConfig(steps=3, batch_size=family.batch, seed=s) for s in range(members)]
+    with tempfile.TemporaryDirectory() as scratch:
+        train_stacked(family.make, data, warm, loss=family.stacked_loss, device=str(dev), cache=False,
+                      randomness=family.randomness, cache_dir=scratch)
+        with SMSampler() as sm:
+            _sync(dev)
+            t0 = time.perf_counter()
+            train_stacked(family.make, data, configs, loss=family.stacked_loss, device=str(dev), cache=False,
+                          randomness=family.randomness, cache_dir=scratch)
+            _sync(dev)
+    return (time.perf_counter() - t0) / steps / members, sm.mean()
+
+
+def main() -> None:
+    """Print, per family, ms per step of the loop and of stacked training (per member), their ratio and SM use."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--steps", type=int, default=30, help="timed steps per measurement")
+    parser.add_argument("--members", type=int, default=8, help="models trained together in the stacked run")
+    parser.add_argument("--only", default="", help="comma-separated words; keep the families whose name has one")
+    args = parser.parse_args()
+    dev = resolve_device(args.device)
+    words = [w for w in args.only.split(",") if w]
+    chosen = [f for f in FAMILIES if not words or any(w in f.name for w in words)]
+    name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else f"cpu, {torch.get_num_threads()} threads"
+    print(f"device: {name}; torch {torch.__version__}; {args.steps} steps; {args.members} stacked members")
+    print("| family | batch | loop ms/step | stacked ms/step/model | stacked speed-up | SM use loop | SM use stacked |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for family in chosen:
+        data = torch.rand(max(4 * family.batch, 1000), *family.shape, generator=torch.Generator().manual_seed(0))
+        loop, sm_loop = time_loop(family, data, args.steps, dev)
+        stacked, sm_stacked = time_stacked(family, data, args.steps, args.members, dev)
+        print(f"| {family.name} | {family.batch} | {loop * 1e3:.2f} | {stacked * 1e3:.2f} | {loop / stacked:.2f}× "
+              f"| {sm_loop} | {sm_stacked} |", flush=True)
+    if dev.type != "cuda":
+        print("\nNo CUDA device: CUDA graphs and SM use are not measured; the ratios are the CPU's.")
+
+
+if __name__ == "__main__":
+    main()
