@@ -99,8 +99,7 @@ lab: $(STAMP) data
 # On the AVX2 float path, with the book's weight cache; each notebook is stamped with what produced it.
 outputs: $(STAMP) data
 	for nb in $(NOTEBOOKS); do \
-	  env $(OUTPUTS_PATH) $(BIN)/jupyter nbconvert --to notebook --execute --inplace "$$nb" && \
-	  $(BIN)/python -m aebook.book.outputs stamp "$$nb" || exit 1; done
+	  env $(OUTPUTS_PATH) $(BIN)/python -m aebook.book.outputs execute "$$nb" || exit 1; done
 
 clean:
 	rm -rf _build runs $(VENDOR)

@@ -79,3 +79,18 @@ def test_seed_puts_only_current_notebooks_in_the_cache(executed, tmp_path, monke
 def test_the_command_line_refuses_a_missing_notebook(capsys):
     assert outputs.main(["stamp", "no/such.ipynb"]) == 2
     assert "no such notebook" in capsys.readouterr().err
+
+
+def test_execute_in_place_writes_the_outputs_and_a_current_stamp(tmp_path):
+    path = tmp_path / "01-tiny.ipynb"
+    shutil.copy(TINY, path)
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = []
+    nbformat.write(nb, path)
+    assert outputs.main(["execute", str(path)]) == 0
+    assert outputs.is_current(path)[0]
+    executed = nbformat.read(path, as_version=4)
+    shown = [o for c in executed.cells if c.cell_type == "code" for o in c.outputs]
+    assert any("aebook" in o.get("metadata", {}) for o in shown)  # the claims table came back with its record

@@ -80,11 +80,25 @@ def seed(cache_path: str | Path, notebooks: list[str | Path]) -> dict[str, str]:
     return report
 
 
+def execute_in_place(path: str | Path, timeout: int = 1800) -> dict[str, str]:
+    """Execute a notebook from the top in its folder (nbclient, reading its channels in slices: a missed wake-up
+    costs a second, not the cell's timeout), write it back atomically, and stamp it."""
+    import nbformat
+
+    from aebook.book.nbcheck import execute_notebook
+    from aebook.paths import write_atomic
+
+    executed = execute_notebook(Path(path), timeout)
+    write_atomic(Path(path), nbformat.writes(nbformat.from_dict(executed)) + "\n")
+    return stamp(path)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Command line: ``stamp NOTEBOOK...`` or ``seed CACHE NOTEBOOK...``."""
+    """Command line: ``execute NOTEBOOK...``, ``stamp NOTEBOOK...`` or ``seed CACHE NOTEBOOK...``."""
     parser = argparse.ArgumentParser(prog="python -m aebook.book.outputs", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("stamp", help="record what produced an executed notebook").add_argument("notebooks", nargs="+")
+    sub.add_parser("execute", help="execute notebooks in place and stamp them").add_argument("notebooks", nargs="+")
     p = sub.add_parser("seed", help="seed jupyter-book's execution cache with current committed notebooks")
     p.add_argument("cache")
     p.add_argument("notebooks", nargs="+")
@@ -93,6 +107,10 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         print(f"error: no such notebook: {', '.join(missing)}", file=sys.stderr)
         return 2
+    if args.command == "execute":
+        for nb in args.notebooks:
+            print(f"{nb}: executed, stamped {execute_in_place(nb)}", flush=True)
+        return 0
     if args.command == "stamp":
         for nb in args.notebooks:
             print(f"{nb}: stamped {stamp(nb)}")
