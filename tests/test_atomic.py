@@ -48,3 +48,91 @@ def test_matching_and_scores():
     assert d.shares[0].argmax() == 0 and d.shares[1].argmax() == 2
     assert 0.7 < d.score < 1.0  # the third coordinate mixes two factors
     assert disentanglement(np.eye(3)).score == 1.0
+
+
+def test_initial_model_is_the_training_start():
+    from aebook.experiments.atomic import initial_model
+    from aebook.train import TrainConfig, train
+
+    data = torch.rand(8, 1, 16, 16)
+    start = train(AtomicAutoencoder(16, 2, 2), data, TrainConfig(steps=0, batch_size=4, seed=3), cache=False,
+                  progress=False).model
+    again = initial_model(AtomicAutoencoder(16, 2, 2), seed=3)
+    for a, b in zip(start.state_dict().values(), again.state_dict().values()):
+        torch.testing.assert_close(a.cpu(), b)
+
+
+def test_fig3_structure_needs_an_amplitude_coordinate_in_every_block():
+    from aebook.experiments.atomic import amplitude_position_blocks
+
+    # block 0: amplitude, x, y (Fig. 3); block 1: x, x, y (the old score alone would call it perfectly disentangled)
+    r2 = np.array([[0.9, 0, 0], [0, 0.9, 0], [0, 0, 0.9], [0, 0.9, 0], [0, 0.9, 0], [0, 0, 0.9]])
+    d = disentanglement(r2)
+    assert d.score == 1.0
+    assert amplitude_position_blocks(d, k=2, d0=3) == 0.5
+
+
+def test_single_spike_share_tells_one_spike_from_two():
+    from aebook.experiments.atomic import single_spike_share
+
+    p = spike_parameters(20, 2, size=16, amplitude=(0.5, 1.0), min_separation=5, margin=2, seed=0)
+    one = spike_atoms(p, size=16, sigma=1.0)  # (20, 2, 16, 16): each atom one spike
+    assert single_spike_share(one, sigma=1.0) == 1.0
+    two = one.sum(1, keepdims=True)  # each atom two spikes
+    assert single_spike_share(two, sigma=1.0) == 0.0
+
+
+def test_block_cosine_weights_out_empty_blocks():
+    from aebook.experiments.atomic import block_cosine
+
+    rng = np.random.default_rng(0)
+    a, b = np.zeros((10, 8, 8)), np.zeros((10, 8, 8))
+    a[:, :4], b[:, 4:] = 1.0, 1.0  # two disjoint strokes: cosine 0
+    faint = 1e-4 * (1 + 0.01 * rng.random((10, 2, 8, 8)))  # two near-empty, near-identical backgrounds
+    atoms = np.concatenate([a[:, None], b[:, None], faint], axis=1)
+    assert block_cosine(atoms, weighted=True) < 0.01
+    assert block_cosine(atoms, weighted=False) > 0.15  # the backgrounds' cosine ≈ 1 pulls the plain mean up
+
+
+def test_pairing_of_identical_spikes_is_mixed_at_chance_whatever_the_rule():
+    # Proposition II.2's data: four interchangeable spikes dealt at random to two atoms. Any assignment computed
+    # from the image (here: the two leftmost spikes in block 0) is mixed for about 2/3 of the images.
+    from aebook.experiments.atomic import pairing_from_owner
+
+    rng = np.random.default_rng(0)
+    x = rng.random((20000, 4))
+    owner = (np.argsort(np.argsort(x, axis=1), axis=1) >= 2).astype(int)
+    split, mixed = pairing_from_owner(owner)
+    assert split.all() and abs(mixed.mean() - 2 / 3) < 0.02
+    split, mixed = pairing_from_owner(np.array([[0, 0, 1, 1], [0, 1, 0, 1], [0, 0, 0, 1]]))
+    assert split.tolist() == [True, True, False] and mixed.tolist() == [False, True, False]
+
+
+def test_interpolation_top_share_and_bottleneck_note():
+    from aebook.experiments.atomic import bottleneck_note, encoder_features, interpolation_top_share
+
+    torch.manual_seed(0)
+    model = AtomicAutoencoder(16, 3, 2).eval()
+    z0 = np.zeros(6, dtype=np.float32)
+    z1 = z0.copy()
+    z1[2:4] = 1.0  # only block 1 moves
+    np.testing.assert_allclose(interpolation_top_share(model, z0, z1, 5), 1.0)
+    assert encoder_features(16) == 8 and encoder_features(128) == 512
+    assert "cannot judge" in bottleneck_note(16, 9) and bottleneck_note(128, 9) == ""
+
+
+def test_decoder_side_navigation_scores():
+    from aebook.experiments.atomic import navigation_response, response_blocks, response_selectivity
+
+    # block 0: amplitude, x, y; block 1: every coordinate moves x most
+    resp = np.array([[1, 0, 0], [0, 1, 0], [0, 0.5, 0.5], [0.2, 1, 0], [0, 1, 0], [0, 1, 0]], dtype=float)
+    assert response_blocks(resp, k=2, d0=3) == 0.5
+    assert response_selectivity(np.eye(3)) == 1.0 and response_selectivity(np.zeros((2, 3))) == 0.0
+    assert abs(response_selectivity(np.ones((4, 3))) - 1 / 3) < 1e-12
+    assert response_selectivity(1e-3 * np.eye(3)) == 0.0  # an untrained decoder's tiny wiggles move nothing
+    assert response_blocks(np.vstack([resp[:3] * 1e-3, resp[3:]]), k=2, d0=3) == 0.0
+    torch.manual_seed(0)
+    model = AtomicAutoencoder(16, 2, 3).eval()
+    codes = np.random.default_rng(0).normal(size=(3, 6)).astype(np.float32)
+    out = navigation_response(model, codes, codes.min(0) - 1, codes.max(0) + 1, 1.0, (0.5, 11.0, 11.0), n_steps=3)
+    assert out.shape == (6, 3) and (out >= 0).all()

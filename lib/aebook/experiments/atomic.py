@@ -96,3 +96,142 @@ def train_spike_models(*, size: int, k: int, d0: int, n_train: int, sigma: float
     plain = train_images(PlainAutoencoder(size, k * d0), images, steps=steps, batch_size=batch_size, lr=lr,
                          seed=seed, name="plain, spikes", device=device)
     return atomic, plain, params
+
+
+def initial_model(model: nn.Module, seed: int = 0) -> nn.Module:
+    """``model`` at the initial weights ``train`` gives it for ``seed``: the untrained control of a trained run."""
+    torch.manual_seed(seed)
+    for module in model.modules():
+        if hasattr(module, "reset_parameters"):
+            module.reset_parameters()
+    return model.cpu().eval()
+
+
+def coordinate_roles(d: Disentanglement, k: int, d0: int) -> np.ndarray:
+    """The factor (0 = amplitude, 1 = x, 2 = y) that takes the largest share of each coordinate, as (k, d0)."""
+    return d.shares.argmax(1).reshape(k, d0)
+
+
+def amplitude_position_blocks(d: Disentanglement, k: int, d0: int) -> float:
+    """Share of blocks in which exactly one coordinate follows the amplitude and every other one a position (x or
+    y): the structure of Fig. 3 (first coordinate → amplitude, the other two → position), up to the order."""
+    roles = coordinate_roles(d, k, d0)
+    return float(np.mean([(r == 0).sum() == 1 for r in roles]))
+
+
+def single_spike_share(atoms: np.ndarray, sigma: float, threshold: float = 0.3) -> float:
+    """Share of (image, block) atoms (n, k, H, W) that one Gaussian spike fits with relative residual ≤ threshold."""
+    resid = [fit_single_spike(a, sigma)[1] for a in atoms.reshape(-1, *atoms.shape[-2:])]
+    return float(np.mean(np.asarray(resid) <= threshold))
+
+
+@torch.no_grad()
+def filling_residuals(model: AtomicAutoencoder, codes: np.ndarray, pairs: list[tuple[int, int]], ts: np.ndarray,
+                      sigma: float) -> np.ndarray:
+    """Mean single-spike fit residual of the blocks' atoms along linear interpolations between code pairs:
+    (pairs, len(ts)); columns 0 and -1 are the encoded images themselves."""
+    model = model.cpu().eval()
+    out = np.zeros((len(pairs), len(ts)))
+    for p, (i, j) in enumerate(pairs):
+        z = torch.from_numpy(np.stack([(1 - t) * codes[i] + t * codes[j] for t in ts]).astype(np.float32))
+        atoms_t = model.atoms(z).numpy()
+        out[p] = [np.mean([fit_single_spike(a, sigma)[1] for a in atoms_t[s]]) for s in range(len(ts))]
+    return out
+
+
+def block_cosine(atoms: np.ndarray, weighted: bool = True) -> float:
+    """Mean cosine similarity between two different blocks' images of the same input, atoms (n, k, H, W).
+
+    ``weighted``: each pair of blocks counts in proportion to the product of their norms, so that blocks which draw
+    almost nothing (near-empty backgrounds) do not dominate the mean.
+    """
+    n, k = atoms.shape[:2]
+    flat = atoms.reshape(n, k, -1).astype(float)
+    norm = np.linalg.norm(flat, axis=-1)
+    unit = flat / np.maximum(norm, 1e-12)[..., None]
+    cos = np.einsum("nip,njp->nij", unit, unit)
+    off = ~np.eye(k, dtype=bool)
+    w = (norm[:, :, None] * norm[:, None, :]) if weighted else np.ones_like(cos)
+    return float((cos * w)[:, off].sum() / max(w[:, off].sum(), 1e-30))
+
+
+@torch.no_grad()
+def interpolation_top_share(model: AtomicAutoencoder, z0: np.ndarray, z1: np.ndarray, n: int) -> np.ndarray:
+    """For each of the n − 1 steps of a linear interpolation from z0 to z1, the share of the step's total atom
+    change (Σ_j ‖Δg(z_j)‖) carried by the block that changes most: 1 = one block at a time, 1/k = all at once."""
+    model = model.cpu().eval()
+    ts = np.linspace(0, 1, n)
+    z = torch.from_numpy(np.stack([(1 - t) * z0 + t * z1 for t in ts]).astype(np.float32))
+    atoms = model.atoms(z).numpy()
+    change = np.linalg.norm(np.diff(atoms, axis=0).reshape(n - 1, model.k, -1), axis=-1)
+    return change.max(1) / np.maximum(change.sum(1), 1e-30)
+
+
+def block_pairing(atoms: np.ndarray, singles: np.ndarray, first_atom: tuple[int, int] = (0, 1)
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Which block draws each true spike (the block whose clipped atom overlaps it most), for two blocks and four
+    spikes. Returns (split, mixed) per image: the blocks split the spikes two and two, and the two spikes of the
+    generating atom ``first_atom`` went to different blocks."""
+    overlap = np.einsum("nkhw,nshw->nks", np.clip(atoms, 0, None), singles)
+    return pairing_from_owner(overlap.argmax(1), first_atom)
+
+
+def pairing_from_owner(owner: np.ndarray, first_atom: tuple[int, int] = (0, 1)) -> tuple[np.ndarray, np.ndarray]:
+    """(split, mixed) from the block that owns each of four spikes, owner (n, 4) with values in {0, 1}."""
+    split = (np.sort(owner, axis=1) == [0, 0, 1, 1]).all(1)
+    mixed = split & (owner[:, first_atom[0]] != owner[:, first_atom[1]])
+    return split, mixed
+
+
+def encoder_features(size: int, channels: tuple[int, ...] = (32, 16, 8, 8)) -> int:
+    """How many numbers the encoder's dense layers read: the last channels × the side left after the stride-2
+    convolutions (8 at 16×16, fewer than the 9 factors of three spikes; 512 at the paper's 128×128)."""
+    side = size // 2 ** len(channels)
+    return channels[-1] * side * side
+
+
+def bottleneck_note(size: int, n_factors: int) -> str:
+    """A sentence for a claim's note when the encoder reads fewer numbers than the images have factors, else ''."""
+    m = encoder_features(size)
+    if m >= n_factors:
+        return ""
+    return (f" Quick profile: at {size}×{size} the encoder's dense layers read {m} numbers, fewer than the "
+            f"{n_factors} factors of the images, so the encoder cannot be one-to-one and this row cannot judge the "
+            f"paper's claim; the paper profile (512 numbers) can.")
+
+
+@torch.no_grad()
+def navigation_response(model: AtomicAutoencoder, codes: np.ndarray, lo: np.ndarray, hi: np.ndarray, sigma: float,
+                        ranges: tuple[float, float, float], n_steps: int = 7) -> np.ndarray:
+    """Decoder-side Fig. 3: move each coordinate of each code from ``lo`` to ``hi`` (the others fixed), fit one
+    spike to its block's atom along the way, and return (k·d0, 3): the mean spread of the fitted amplitude, x and y,
+    each divided by that factor's range in the data (``ranges``)."""
+    model = model.cpu().eval()
+    k, d0 = model.k, model.d0
+    ts = np.linspace(0, 1, n_steps)
+    out = np.zeros((k * d0, 3))
+    for c in range(k * d0):
+        z = np.repeat(codes[:, None, :], n_steps, axis=1).astype(np.float32)  # (n, steps, k·d0)
+        z[:, :, c] = lo[c] + ts * (hi[c] - lo[c])
+        atoms = model.atoms(torch.from_numpy(z.reshape(-1, k * d0))).numpy()[:, c // d0]
+        fits = np.array([fit_single_spike(a, sigma)[0] for a in atoms]).reshape(len(codes), n_steps, 3)
+        out[c] = (fits.max(1) - fits.min(1)).mean(0) / np.asarray(ranges)
+    return out
+
+
+def response_blocks(response: np.ndarray, k: int, d0: int, min_response: float = 0.05) -> float:
+    """Share of blocks in which exactly one coordinate moves the amplitude most and every other one a position
+    (the largest normalised response of ``navigation_response``); a coordinate whose largest response is below
+    ``min_response`` of its factor's range moves nothing, and its block fails."""
+    roles = response.argmax(1).reshape(k, d0)
+    moving = (response.max(1) >= min_response).reshape(k, d0)
+    return float(np.mean([(r == 0).sum() == 1 and m.all() for r, m in zip(roles, moving)]))
+
+
+def response_selectivity(response: np.ndarray, min_response: float = 0.05) -> float:
+    """Mean over coordinates of the largest factor's share of the coordinate's total normalised response (1: each
+    coordinate moves one factor; 1/3: all three alike); a coordinate whose largest response is below
+    ``min_response`` of its factor's range moves nothing and counts 0."""
+    total, top = response.sum(1), response.max(1)
+    share = np.divide(top, total, out=np.zeros_like(total), where=top >= min_response)
+    return float(share.mean())
