@@ -57,3 +57,55 @@ def test_squares_and_ellipses_have_the_right_area_and_unknown_shapes_are_refused
     np.testing.assert_allclose(fitted_radius(shape_images("square", [7.0, 15.0]), "square"), [7.0, 15.0], rtol=0.05)
     with pytest.raises(ValueError, match="unknown shape"):
         shape_images("triangle", [3.0])
+
+
+def test_blank_disks_are_dropped_before_counting_code_signs():
+    from aebook.experiments.disks import majority_sign_share, nonblank
+
+    imgs = disk_images([0.3, 0.6, 1.0, 5.0], size=64)   # radii below 1/√2 light no pixel centre
+    np.testing.assert_array_equal(nonblank(imgs), [False, False, True, True])
+    # a blank image encodes to exactly 0 without biases: it must count for neither sign
+    assert majority_sign_share(np.array([0.0, 0.0, 1.0, 2.0])) == 0.5
+    assert majority_sign_share(np.array([1.0, 2.0])) == 1.0
+    assert majority_sign_share(np.array([-1.0, 2.0, -3.0, -0.5])) == 0.75
+
+
+def test_late_growth_ignores_the_initial_plateau():
+    from aebook.experiments.disks import late_growth
+
+    steps = np.arange(1000)
+    settled = np.where(steps < 200, 1e-3, 1.0)        # leaves a plateau, then stays put
+    assert abs(late_growth(settled) - 1.0) < 1e-12     # the old end/10 % ratio would give 1000
+    growing = np.exp(steps / 500)                      # last 5 % centred near step 975, middle near step 500
+    assert abs(late_growth(growing) - np.exp(475 / 500)) < 0.05
+
+
+def test_generic_profile_and_crossfade_controls():
+    from aebook.analysis.optimal_profile import optimal_profile_numeric
+    from aebook.analysis.profiles import profile_distance, ring_centres
+    from aebook.experiments.disks import crossfade, generic_profile
+
+    t = ring_centres(64)[:-1]
+    rho, f = optimal_profile_numeric(32, 400)
+    d = profile_distance(generic_profile(t, 32), np.interp(t, rho, f), t)
+    assert 0.03 < d < 0.06   # close to the optimum, but outside the tightened bound of notebook 02
+    x0, x1 = disk_images([4.0, 28.0], 64)
+    y = crossfade(x0, x1, 5)
+    np.testing.assert_array_equal(y[0], x0)
+    np.testing.assert_array_equal(y[-1], x1)
+    assert y.shape == (5, 64, 64)
+
+
+def test_encoder_without_biases_maps_a_blank_image_to_zero_and_keeps_decoder_biases():
+    import torch
+
+    from aebook.experiments.disks import without_encoder_biases
+    from aebook.models.disk_ae import DiskAutoencoder
+
+    torch.manual_seed(0)
+    model = without_encoder_biases(DiskAutoencoder(size=16, depths=(8, 4, 2)))
+    names = [n for n, _ in model.named_parameters()]
+    assert not any(n.startswith("encoder_convs") and n.endswith("bias") for n in names)
+    assert any(n.startswith("decoder_convs") and n.endswith("bias") for n in names)
+    assert model.encode(torch.zeros(1, 16, 16)).abs().max().item() == 0.0   # positively homogeneous encoder
+    assert "bias=False" in repr(model)   # so the weight cache tells it from the standard network

@@ -62,3 +62,48 @@ def radius_sweep(model: nn.Module, radii: np.ndarray, size: int = 64, shape: str
     z = codes.encode(model, x)
     y = codes.decode(model, z)
     return RadiusSweep(radii, x, y, z, images.mse_per_image(y, x), images.iou(y, x), fitted_radius(y, shape))
+
+
+def nonblank(images: np.ndarray) -> np.ndarray:
+    """Which images have at least one lit pixel (a disk of radius below 1/√2 renders empty on the grid)."""
+    return np.asarray(images).reshape(len(images), -1).max(axis=1) > 0
+
+
+def majority_sign_share(z: np.ndarray) -> float:
+    """Share of the codes that carry the sign most of them carry (a code of exactly 0 counts for neither sign)."""
+    z = np.asarray(z, dtype=float).ravel()
+    return float(max((z > 0).mean(), (z < 0).mean()))
+
+
+def late_growth(amplitude: Sequence[float], start: float = 0.5, window: float = 0.05) -> float:
+    """How much a logged curve grows over the end of training: its mean over the last ``window`` of the steps over
+    its mean over the ``window`` of steps around ``start`` (a share of training); 1 means it has settled."""
+    a = np.asarray(amplitude, dtype=float)
+    w = max(1, int(round(window * len(a))))
+    mid = int(round(start * len(a)))
+    lo = max(0, mid - w // 2)
+    return float(a[-w:].mean() / a[lo:lo + w].mean())
+
+
+def band_error_ratio(sweep: RadiusSweep, band: np.ndarray, rest: np.ndarray) -> float:
+    """Mean squared error on the radii of ``band`` over that on the radii of ``rest`` (boolean masks)."""
+    return float(sweep.mse[band].mean() / sweep.mse[rest].mean())
+
+
+def generic_profile(t: np.ndarray, r_max: float) -> np.ndarray:
+    """A generic decreasing radial profile, 1 − (t/R)² (zero beyond R): the control for the optimal profile."""
+    t = np.asarray(t, dtype=float)
+    return np.clip(1.0 - (t / r_max) ** 2, 0.0, None)
+
+
+def crossfade(x0: np.ndarray, x1: np.ndarray, n: int) -> np.ndarray:
+    """``n`` images blended pixel by pixel from ``x0`` to ``x1``: interpolation without a code, as a control."""
+    s = np.linspace(0.0, 1.0, n)[:, None, None]
+    return ((1 - s) * np.asarray(x0)[None] + s * np.asarray(x1)[None]).astype(np.float32)
+
+
+def without_encoder_biases(model: DiskAutoencoder) -> DiskAutoencoder:
+    """Remove the biases of the encoder's convolutions in place (the decoder keeps its own) and return the model."""
+    for conv in model.encoder_convs:
+        conv.register_parameter("bias", None)
+    return model
