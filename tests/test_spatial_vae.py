@@ -80,3 +80,71 @@ def test_figure_sliders_redraw_with_every_slider_value():
     assert seen[-1] == {"a": 0.2, "b": 0.5}
     with pytest.raises(ValueError, match="at least one"):
         viz.figure_sliders(lambda ax, values: None, {})
+
+
+def _correlated_affine_draws(n: int = 4000) -> torch.Tensor:
+    """Affine offsets whose cells b and c move together in opposite directions (rotations), and a, d together."""
+    g = torch.Generator().manual_seed(0)
+    v = torch.randn(n, 2, generator=g) * 0.15
+    return torch.stack([v[:, 1], -v[:, 0], torch.zeros(n), v[:, 0], v[:, 1], torch.zeros(n)], dim=1)
+
+
+def test_extreme_share_sees_covariance_that_warp_range_cannot():
+    model = sv.build("affine-tvae", 2)
+    full = _correlated_affine_draws()
+    diagonal = sv.shuffle_columns(full, seed=1)  # same marginals, no covariance
+    np.testing.assert_allclose(sorted(diagonal[:, 1].tolist()), sorted(full[:, 1].tolist()))
+    centre = torch.zeros(6)
+    # The old metric: RMS range depends on the marginals only.
+    assert sv.warp_range(model, full, centre) == pytest.approx(sv.warp_range(model, diagonal, centre), rel=0.03)
+    # The new one: against data with the diagonal spread, the correlated draws reach far more extreme poses.
+    data = sv.shuffle_columns(full, seed=2)
+    share_full, share_diag = sv.extreme_share(model, full, data), sv.extreme_share(model, diagonal, data)
+    assert share_diag == pytest.approx(0.01, abs=0.01)
+    assert share_full > 3 * share_diag
+
+
+def test_far_init_starts_away_from_the_identity_and_default_random_does_not():
+    torch.manual_seed(0)
+    x = torch.rand(16, 1, 28, 28)
+    far, near = sv.untrained("affine-tvae", 4), None
+    torch.manual_seed(0)
+    far = sv.build("affine-tvae", 4, init="far")
+    torch.manual_seed(0)
+    near = sv.build("affine-tvae", 4, init="random")
+    far_pose, near_pose = sv.encode(far, x)[1], sv.encode(near, x)[1]
+    assert np.abs(near_pose).mean() < 0.15
+    assert np.abs(far_pose).mean() > 0.2
+    angle = abs(math.degrees(float(sv.rotation_angles(far, far_pose[:1])[0])))
+    assert 20 < angle < 100
+    with pytest.raises(ValueError):
+        sv.build("tps-tvae", 4, init="far")
+
+
+def test_fixed_pose_error_equals_the_model_error_at_its_own_pose_when_the_pose_is_constant():
+    model = sv.untrained("affine-tvae", 3)
+    x = torch.rand(20, 1, 28, 28)
+    pose = sv.mean_pose(model, x)  # untrained at identity init: every digit's pose is the identity
+    assert sv.fixed_pose_error(model, x, pose) == pytest.approx(sv.evaluate(model, x)["reconstruction error"],
+                                                                rel=1e-5)
+
+
+def test_accuracy_se_is_binomial():
+    assert sv.accuracy_se(90.0, 1000) == pytest.approx(100 * math.sqrt(0.09 / 1000))
+
+
+def test_warp_like_at_the_identity_keeps_the_images_and_shrinking_blackens_the_border():
+    model = sv.untrained("affine-tvae", 2)
+    images = np.full((2, 28, 28), 0.5, dtype=np.float32)
+    np.testing.assert_allclose(sv.warp_like(model, images, torch.zeros(6)), images, atol=1e-5)
+    zoom_out = torch.tensor([1.0, 0.0, 0.0, 0.0, 1.0, 0.0])  # θ = 2·identity: the image drawn at half size
+    shrunk = sv.warp_like(model, images, zoom_out)
+    assert shrunk[:, 0, 0].max() < 1e-5 and sv.pixel_entropy(shrunk).mean() < sv.pixel_entropy(images).mean()
+
+
+def test_svm_test_accuracy_reads_separable_codes_and_not_shuffled_labels():
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(3), 60)
+    x = rng.normal(size=(180, 4)) + 5 * np.eye(4)[y]
+    assert sv.svm_test_accuracy(x[::2], y[::2], x[1::2], y[1::2]) == 100.0
+    assert sv.svm_test_accuracy(x[::2], rng.permutation(y[::2]), x[1::2], y[1::2]) < 70.0

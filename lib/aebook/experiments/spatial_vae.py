@@ -11,7 +11,8 @@ from torch import nn
 from aebook.data.mnist import load_mnist
 from aebook.device import model_device
 from aebook.models.spatial import affine_from_offsets, affine_from_pose
-from aebook.models.vae import VAE, DeepTransformerVAE, TransformerVAE, elbo, log_marginal, negative_elbo
+from aebook.models.vae import (VAE, DeepTransformerVAE, FarPoseTransformerVAE, TransformerVAE,
+                              bernoulli_log_likelihood, elbo, log_marginal, negative_elbo)
 from aebook.train import TrainConfig, TrainResult, train
 
 #: The four architectures of Fig. 5 and Table 1, with their labels in the book.
@@ -25,7 +26,12 @@ TVAE_POSES = {"affine-tvae": "affine", "interpretable-tvae": "interpretable", "t
 def build(kind: str, z_dim: int, prior: str = "none", pose_rank: int | None = None, init: str = "identity",
           pose_scale: float = 0.1) -> VAE:
     """A model of one of :data:`KINDS` (or 'interpretable-tvae') with a code of ``z_dim``; prior, rank, init and the
-    initial pose spread apply to the T-VAEs."""
+    initial pose spread apply to the T-VAEs. ``init='far'`` (affine T-VAE, no prior only) starts the pose at a random
+    affine map far from the identity (:class:`FarPoseTransformerVAE`)."""
+    if init == "far":
+        if kind != "affine-tvae" or prior != "none":
+            raise ValueError("init='far' exists for the affine T-VAE without a pose prior only")
+        return FarPoseTransformerVAE(z_dim)
     if kind == "vae":
         return VAE(z_dim)
     if kind in TVAE_POSES:
@@ -38,6 +44,13 @@ def build(kind: str, z_dim: int, prior: str = "none", pose_rank: int | None = No
 def pose_size(kind: str) -> int:
     """dim u of a kind (0 for the VAE): what Fig. 5 adds to dim z."""
     return build(kind, 1).pose_dim
+
+
+def untrained(kind: str, z_dim: int, seed: int = 0) -> VAE:
+    """A model of ``kind`` at its initial weights (seeded as :func:`aebook.train.train` seeds them), in evaluation
+    mode: the control in which nothing has been learned."""
+    torch.manual_seed(seed)
+    return build(kind, z_dim).eval()
 
 
 def mnist_split(split: str, n: int, seed: int = 0) -> tuple[torch.Tensor, np.ndarray]:
@@ -239,3 +252,64 @@ def importance_gap(model: VAE, x: torch.Tensor, samples: int = 500, seed: int = 
     result = {k: torch.cat(v).numpy() for k, v in out.items()}
     result["gap"] = result["log p(x)"] - result["elbo"]
     return result
+
+
+@torch.no_grad()
+def fixed_pose_error(model: VAE, x: torch.Tensor, pose: torch.Tensor, seed: int = 0, batch: int = 1000) -> float:
+    """Reconstruction error (nats per image, one draw of z) when every image is warped by the one ``pose`` instead of
+    its own: the model without the per-digit pose the thesis credits (the DTVAE still un-warps with its own)."""
+    model.eval()
+    torch.manual_seed(seed)
+    out = []
+    for i in range(0, len(x), batch):
+        xb = x[i : i + batch].to(model_device(model))
+        mu, log_sigma = model.encode(xb)
+        probs = model.decode(mu + log_sigma.exp() * torch.randn_like(mu), pose.to(xb.device).expand(len(xb), -1))
+        out.append(-bernoulli_log_likelihood(xb, probs).cpu())
+    return float(torch.cat(out).mean())
+
+
+@torch.no_grad()
+def warp_like(model: VAE, images: np.ndarray, pose: torch.Tensor) -> np.ndarray:
+    """Images (n, 28, 28) warped by ``model``'s warp at one ``pose`` and clipped as its outputs are (zero padding
+    outside): what the warp alone does to the blur metric."""
+    t = torch.from_numpy(np.asarray(images, dtype=np.float32)).unsqueeze(1).to(model_device(model))
+    return model.warp_pose(t, pose.to(t.device).expand(len(t), -1)).clamp(1e-6, 1 - 1e-6)[:, 0].cpu().numpy()
+
+
+def accuracy_se(accuracy: float, n: int) -> float:
+    """Binomial standard error (points) of a test accuracy of ``accuracy`` % measured on ``n`` digits."""
+    p = min(max(accuracy / 100, 0.0), 1.0)
+    return 100 * math.sqrt(p * (1 - p) / n)
+
+
+def svm_test_accuracy(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y: np.ndarray, *,
+                      C: float = 1.0) -> float:
+    """Test accuracy (%) of the linear SVM of :func:`svm_accuracy` fitted once on all the training features (no CV)."""
+    from sklearn.svm import LinearSVC
+
+    return 100 * float(LinearSVC(C=C, dual=False, max_iter=5000).fit(train_x, train_y).score(test_x, test_y))
+
+
+@torch.no_grad()
+def draw_displacements(model: VAE, poses: torch.Tensor, centre: torch.Tensor) -> np.ndarray:
+    """RMS displacement in pixels of each pose's sampling grid from the grid of the pose ``centre`` (one per pose)."""
+    grids = pose_grids(model, poses)
+    middle = pose_grids(model, centre.view(1, -1))
+    return (((grids - middle) ** 2).sum(-1).mean((1, 2)).sqrt() * model.side / 2).cpu().numpy()
+
+
+def extreme_share(model: VAE, drawn: torch.Tensor, data_poses: torch.Tensor, q: float = 99.0) -> float:
+    """Share of ``drawn`` poses displaced (from the data's mean pose) further than the ``q``-th percentile of the
+    data's own poses. Unlike :func:`warp_range`'s mean, the tail of the displacement responds to the covariance of
+    the poses, not only to their marginal variances."""
+    centre = data_poses.mean(0)
+    limit = np.percentile(draw_displacements(model, data_poses, centre), q)
+    return float((draw_displacements(model, drawn, centre) > limit).mean())
+
+
+def shuffle_columns(poses: torch.Tensor, seed: int = 0) -> torch.Tensor:
+    """The same draws with each pose parameter permuted independently: exactly the same marginals, no covariance
+    (a diagonal-covariance control)."""
+    g = torch.Generator().manual_seed(seed)
+    return torch.stack([col[torch.randperm(len(col), generator=g)] for col in poses.T], dim=1)

@@ -289,3 +289,26 @@ class DeepTransformerVAE(VAE):
         """Decode upright, then warp back with ``pose`` (default: the pose of the last encoded batch)."""
         pose = self._pose if pose is None else pose
         return self.warp_pose(self.image(z), pose).clamp(EPS, 1 - EPS)
+
+
+class FarPoseTransformerVAE(TransformerVAE):
+    """An affine T-VAE (no prior on u) whose pose outputs start far from the identity: PyTorch's default weights
+    and a bias set to a random pose (turned by 30° to 90° either way, scaled by e^±0.4, shifted by up to ±0.25), so
+    every digit starts in one randomly chosen wrong pose. The 'random' arm of Fig. 12: with the six cells as offsets
+    from the identity, PyTorch's default initialisation alone still starts within ~0.05 of the identity."""
+
+    def __init__(self, z_dim: int = 8, far: float = 1.0) -> None:
+        self.far = far
+        super().__init__(z_dim, "affine", "none", init="random")
+
+    @torch.no_grad()
+    def after_reset(self) -> None:
+        """Default weights, and the pose bias at a random affine map drawn from torch's seeded global generator."""
+        super().after_reset()
+        r = torch.rand(6)
+        psi = self.far * math.radians(30 + 60 * float(r[0])) * (1 if r[1] < 0.5 else -1)
+        sx, sy = (self.far * 0.4 * (2 * r[2:4] - 1)).exp().tolist()
+        tx, ty = (self.far * 0.25 * (2 * r[4:6] - 1)).tolist()
+        theta = affine_from_pose(torch.tensor([[psi, math.log(sx), math.log(sy), tx, ty]]))[0]
+        identity = torch.tensor([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+        self.encoder[-1].bias[2 * self.z_dim:].copy_((theta - identity).flatten())
