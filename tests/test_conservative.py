@@ -42,3 +42,33 @@ def test_matched_filter_cosine_is_one_for_tied_weights():
     with torch.no_grad():
         model.decoder[0].weight.copy_(model.encoder[0].weight.T * 3)
     assert cv.matched_filter_cosine(model) == pytest.approx(1.0)
+
+
+def test_authors_initialisation_puts_filters_above_the_weight_length_cap():
+    import math
+
+    from aebook.experiments import conservative as cv
+
+    torch.manual_seed(0)
+    model = cv.AuthorsInitAutoencoder(784, (500,), "sigmoid")
+    model.after_reset()
+    w_norms, r_norms = cv.filter_norms(model)
+    assert cv.authors_init_bound(784, 500) == pytest.approx(4 * math.sqrt(6 / 1284))
+    assert w_norms.min() > math.sqrt(10) and r_norms.min() > math.sqrt(10)  # about 4.4: the cap binds at once
+    assert cv.share_at_cap(model, math.sqrt(10)) == 1.0
+    assert float(model.encoder[0].bias.abs().max()) == 0.0
+    default = cv.MLPAutoencoder(784, (500,), "sigmoid")  # PyTorch's default: norms ≈ 0.6, far below the cap
+    assert cv.share_at_cap(default, math.sqrt(10)) == 0.0
+
+
+def test_linear_decoder_autoencoder_has_two_hidden_layers():
+    from aebook.analysis.symmetry import mlp_jacobian
+    from aebook.experiments import conservative as cv
+
+    model = cv.LinearDecoderAutoencoder(12, (8, 5), "sigmoid")
+    linears = [m for m in model.modules() if isinstance(m, torch.nn.Linear)]
+    assert [(m.in_features, m.out_features) for m in linears] == [(12, 8), (8, 5), (5, 12)]
+    x = torch.rand(3, 12)
+    jac = mlp_jacobian(model, x)
+    auto = torch.stack([torch.autograd.functional.jacobian(model, xi[None])[0, :, 0] for xi in x])
+    torch.testing.assert_close(jac, auto, rtol=1e-5, atol=1e-6)

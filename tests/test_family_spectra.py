@@ -57,3 +57,42 @@ def test_means_spread_orientation_and_arguments():
     assert np.isfinite(es.log_modulus(np.zeros((1, 2)))).all()
     with pytest.raises(ValueError, match="n_points, d"):
         es.log_modulus(np.ones(3))
+
+
+def test_a_singular_map_has_no_orientation_and_its_zero_eigenvalue_no_argument():
+    # diag(2, -1, 0): the third eigenvalue is a structural zero, so the sign of the determinant is undefined
+    lam = np.linalg.eigvals(np.diag([2.0, -1.0, 0.0]))[None, :]
+    assert es.singular(lam).tolist() == [True]
+    assert es.orientation(lam).tolist() == [0]
+    assert not es.orientation_reversed(lam)[0]
+    assert np.isnan(es.reversed_share(lam))  # no full-rank point: no share to report
+    arg = es.abs_argument(lam)[0]
+    assert np.isnan(arg).sum() == 1 and es.mean_abs_argument(lam) == pytest.approx(np.pi / 2)  # (0 + π) / 2
+    # log|λ| of the zero is floored at the tolerance relative to the largest modulus (2), not at 1e-12
+    assert es.log_modulus(lam).min() == pytest.approx(np.log(2 * es.RANK_TOL))
+
+
+def test_roundoff_zero_with_a_random_sign_does_not_decide_orientation():
+    # a rank-2 3×3 product in float32: its third eigenvalue is roundoff whose sign depends on the rounding
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(3, 2)), rng.normal(size=(2, 3))
+    exact = np.linalg.eigvals(a @ b)
+    noisy = np.array([exact + np.array([0, 0, eps]) for eps in (1e-9, -1e-9, 3e-8j)])
+    noisy = noisy[:, np.argsort(-np.abs(exact))]
+    assert es.singular(noisy).all()
+    assert (es.orientation(noisy) == 0).all()  # without the tolerance the signs would be +, −, complex
+    assert np.isnan(es.abs_argument(noisy)).sum(axis=1).tolist() == [1, 1, 1]
+    # a genuinely small but nonzero eigenvalue (1e-4 of the largest) still counts
+    lam = np.array([[1.0, -1e-4]])
+    assert not es.singular(lam)[0] and es.orientation(lam).tolist() == [-1] and es.reversed_share(lam) == 1.0
+
+
+def test_family_spectra_run_in_float64_on_a_copy():
+    torch.manual_seed(0)
+    family = MLPFamily([2, 3], in_dim=12, hidden=(8, 6)).eval()
+    x = torch.rand(5, 12)
+    spec = family_spectra(family, x)
+    assert spec[0].input_space.dtype == torch.complex128
+    assert family.mask.dtype == torch.float32  # the family itself is untouched
+    single = family_spectra(family, x, dtype=torch.float32)
+    np.testing.assert_allclose(spec[1].input_space.numpy(), single[1].input_space.numpy(), rtol=1e-3, atol=1e-5)

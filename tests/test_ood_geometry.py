@@ -45,7 +45,22 @@ def test_spectral_summary_matches_the_statistics_of_each_set():
     r = summary.row("bright")
     assert summary.arith_i[r, 1] == pytest.approx(es.arithmetic_mean_modulus(lam_i))
     assert summary.std_log_l[r, 1] == pytest.approx(es.log_modulus_std(lam_l))
-    assert summary.reversed_i[r, 1] == pytest.approx(es.orientation_reversed(lam_i).mean())
+    assert summary.reversed_i[r, 1] == pytest.approx(es.reversed_share(lam_i), nan_ok=True)
+    assert summary.singular_i[r, 1] == pytest.approx(es.singular(lam_i).mean())
     assert summary.distance[r, 1] == pytest.approx(np.median(es.eigen_distance(lam_i, lam_l)))
     assert summary.cloud["bright"][1].shape == (4, 3)
     assert len(summary.samples["log_i"]["bright"][0]) == 10
+
+
+def test_reconstruction_ratios_and_the_untrained_control():
+    family = og.untrained_family([2, 8, 9], seed=0)
+    again = og.untrained_family([2, 8, 9], seed=0)
+    assert all(torch.equal(a, b) for a, b in zip(family.parameters(), again.parameters()))  # seeded
+    rng = np.random.default_rng(0)
+    noise = {"a": rng.random((6, 784)).astype(np.float32), "b": rng.random((6, 784)).astype(np.float32)}
+    digits, reference = rng.random((12, 784)).astype(np.float32), rng.random((30, 784)).astype(np.float32)
+    out = og.reconstruction_ratios(family, noise, digits, reference)
+    assert out["sameness"].shape == (3,) and out["novelty"].shape == (3,)
+    rec = np.concatenate([og.reconstruct(family, x) for x in noise.values()], axis=1)
+    assert out["sameness"][0] == pytest.approx(og.spread_ratio(rec[0], og.reconstruct(family, digits)[0]))
+    assert np.isfinite(out["across_d"])  # one pair of members with d ≥ 8

@@ -1,13 +1,23 @@
 """What paper 002 reads from Jacobian eigenvalues: distances, mean moduli, spread of log|λ|, orientation, arguments.
 
 Every function takes eigenvalues as a complex array (n_points, d), one row per point.
+
+Zero eigenvalues. A d×d product Df_enc·Df_dec is singular wherever fewer than d units next to the code are active
+(ReLU) or a latent direction is unused. Its structural zeros then come out of the eigensolver as roundoff: about
+1e-7 of the largest modulus in float32, 1e-16 in float64, with a random sign and phase. The sign of the determinant,
+the argument of such an eigenvalue and its log-modulus would be decided by that roundoff. So an eigenvalue with
+|λ| < ``RANK_TOL`` · max|λ| of its point counts as zero: the point is *singular* (a third orientation state,
+excluded from the reversed share and counted apart), its argument is dropped, and its log-modulus is floored at the
+tolerance.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-#: |λ| below this counts as zero: log|λ| is taken of max(|λ|, LOG_FLOOR) so that a dead direction gives a finite value.
+#: |λ| below this, relative to the largest |λ| of the same point, counts as zero (a rank tolerance).
+RANK_TOL = 1e-6
+#: Absolute floor for a point whose eigenvalues are all zero: log|λ| stays finite.
 LOG_FLOOR = 1e-12
 
 
@@ -34,9 +44,26 @@ def eigen_distance(lam_a, lam_b) -> np.ndarray:
     return (np.abs(a - b) ** 2).sum(axis=1) / a.shape[1]
 
 
-def log_modulus(lam) -> np.ndarray:
-    """log|λ| for every eigenvalue, with |λ| floored at ``LOG_FLOOR``."""
-    return np.log(np.maximum(np.abs(_as_array(lam)), LOG_FLOOR))
+def zero_floor(lam, tol: float = RANK_TOL) -> np.ndarray:
+    """Per point (n, 1): the modulus below which an eigenvalue counts as zero, ``tol`` · max|λ| (at least LOG_FLOOR)."""
+    return np.maximum(tol * np.abs(_as_array(lam)).max(axis=1, keepdims=True), LOG_FLOOR)
+
+
+def near_zero(lam, tol: float = RANK_TOL) -> np.ndarray:
+    """(n, d) mask of the eigenvalues that count as zero: |λ| < ``tol`` · max|λ| of their point."""
+    lam = _as_array(lam)
+    return np.abs(lam) < zero_floor(lam, tol)
+
+
+def singular(lam, tol: float = RANK_TOL) -> np.ndarray:
+    """True where a point's d×d map is numerically singular: some eigenvalue counts as zero."""
+    return near_zero(lam, tol).any(axis=1)
+
+
+def log_modulus(lam, tol: float = RANK_TOL) -> np.ndarray:
+    """log|λ| for every eigenvalue, with |λ| floored at the point's zero tolerance (see :func:`zero_floor`)."""
+    lam = _as_array(lam)
+    return np.log(np.maximum(np.abs(lam), zero_floor(lam, tol)))
 
 
 def arithmetic_mean_modulus(lam) -> float:
@@ -54,12 +81,33 @@ def log_modulus_std(lam) -> float:
     return float(log_modulus(lam).std())
 
 
-def orientation_reversed(lam) -> np.ndarray:
-    """True where the product of a point's eigenvalues (the determinant of its d×d map) is negative."""
-    product = np.prod(_as_array(lam), axis=1)
-    return product.real < 0
+def orientation(lam, tol: float = RANK_TOL) -> np.ndarray:
+    """Per point: +1 (orientation kept), −1 (reversed: the determinant of its d×d map is negative) or 0 (singular,
+    where the sign would be roundoff)."""
+    lam = _as_array(lam)
+    sign = np.where(np.prod(lam, axis=1).real < 0, -1, 1)
+    return np.where(singular(lam, tol), 0, sign)
 
 
-def abs_argument(lam) -> np.ndarray:
-    """|Arg λ| in [0, π] for every eigenvalue."""
-    return np.abs(np.angle(_as_array(lam)))
+def orientation_reversed(lam, tol: float = RANK_TOL) -> np.ndarray:
+    """True where a point's map has full numerical rank and a negative determinant (singular points are False)."""
+    return orientation(lam, tol) == -1
+
+
+def reversed_share(lam, tol: float = RANK_TOL) -> float:
+    """Share of the full-rank points whose map reverses orientation (NaN when no point has full rank)."""
+    o = orientation(lam, tol)
+    full = o != 0
+    return float((o[full] == -1).mean()) if full.any() else float("nan")
+
+
+def abs_argument(lam, tol: float = RANK_TOL) -> np.ndarray:
+    """|Arg λ| in [0, π] for every eigenvalue, NaN for those that count as zero (their phase is roundoff)."""
+    lam = _as_array(lam)
+    return np.where(near_zero(lam, tol), np.nan, np.abs(np.angle(lam)))
+
+
+def mean_abs_argument(lam, tol: float = RANK_TOL) -> float:
+    """Mean |Arg λ| over the eigenvalues that do not count as zero (NaN if there are none)."""
+    arg = abs_argument(lam, tol)
+    return float(np.nanmean(arg)) if np.isfinite(arg).any() else float("nan")

@@ -10,6 +10,8 @@ eigenvalues member by member; this one is the fast path for a whole family.
 
 from __future__ import annotations
 
+import copy
+
 import torch
 
 from aebook.analysis.activations import derivative
@@ -59,12 +61,17 @@ def _times_decoder_jacobian(family: MLPFamily, left: torch.Tensor, z: torch.Tens
 
 
 @torch.no_grad()
-def family_spectra(family: MLPFamily, x: torch.Tensor, chunk: int = 128) -> list[Spectra]:
+def family_spectra(family: MLPFamily, x: torch.Tensor, chunk: int = 128,
+                   dtype: torch.dtype = torch.float64) -> list[Spectra]:
     """Eigenvalues of J_I(x) (its d nonzero ones) and J_L(z) for each member: one Spectra (n, d) per member.
 
     ``x`` is (n, n_in) on the family's device; ``chunk`` points are processed at a time (memory grows as
-    models × chunk × d_max × n_in floats).
+    models × chunk × d_max × n_in floats). The forward pass and the Jacobian products run in ``dtype`` (float64 by
+    default, on a copy of the family): in float32 the structural zero eigenvalues of a singular d×d product come out
+    as roundoff of about 1e-7 of the largest, too close to genuine small eigenvalues to set apart.
     """
+    if family.mask.dtype != dtype:
+        family = copy.deepcopy(family).to(dtype)
     x = x.reshape(len(x), -1).to(family.mask.device, family.mask.dtype)
     small_i, small_l = [], []
     for start in range(0, len(x), chunk):

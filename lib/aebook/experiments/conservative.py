@@ -13,7 +13,7 @@ from torch import nn
 from aebook.analysis.jacobian import curl_2d, jacobians
 from aebook.data.planar import planar_points
 from aebook.device import model_device
-from aebook.models.mlp import MLPAutoencoder
+from aebook.models.mlp import ACTIVATIONS, MLPAutoencoder
 from aebook.regularisers import WeightLength, contractive
 from aebook.train import TrainConfig, TrainResult, reconstruction_mse, train
 
@@ -105,6 +105,59 @@ def relative_change(a: PlanarField, b: PlanarField) -> float:
     return float(num / np.sqrt((b.u**2 + b.v**2).sum()))
 
 
+def authors_init_bound(n_in: int, n_out: int) -> float:
+    """Half-width of the authors' (Theano) uniform initialisation of a weight matrix: 4·sqrt(6 / (n_in + n_out))."""
+    return 4.0 * (6.0 / (n_in + n_out)) ** 0.5
+
+
+def _authors_reset(model: nn.Module) -> None:
+    """Every Linear weight ~ U(±4·sqrt(6/(fan_in + fan_out))), every bias 0, as in the authors' ``AutoEncoder``."""
+    with torch.no_grad():
+        for layer in model.modules():
+            if isinstance(layer, nn.Linear):
+                bound = authors_init_bound(layer.in_features, layer.out_features)
+                layer.weight.uniform_(-bound, bound)
+                layer.bias.zero_()
+
+
+class AuthorsInitAutoencoder(MLPAutoencoder):
+    """The one-hidden-layer untied autoencoder, initialised as in the authors' Theano code (see ``_authors_reset``):
+    filter norms of about 4.4 for 784-500, so a √10 weight-length cap binds from the first step."""
+
+    def after_reset(self) -> None:
+        """Replace PyTorch's default initialisation by the authors'."""
+        _authors_reset(self)
+
+
+class LinearDecoderAutoencoder(nn.Module):
+    """x → σ(W₁x + b₁) → σ(W₂h₁ + b₂) → R·h₂ + c: every hidden layer in the encoder and one linear decoder map, as
+    in the authors' two-hidden-layer analysis (``sym_analysis2``); ``hidden=(500, 250)`` is 784-500-250-784."""
+
+    def __init__(self, in_dim: int, hidden: Sequence[int] = (500, 250), activation: str = "sigmoid") -> None:
+        super().__init__()
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"unknown activation {activation!r}")
+        self.in_dim, self.hidden, self.activation = in_dim, tuple(hidden), activation
+        sizes = [in_dim, *hidden]
+        enc: list[nn.Module] = []
+        for a, b in zip(sizes, sizes[1:]):
+            enc += [nn.Linear(a, b), ACTIVATIONS[activation]()]
+        self.encoder = nn.Sequential(*enc)
+        self.decoder = nn.Sequential(nn.Linear(sizes[-1], in_dim))
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """Inputs (n, in_dim) to the last hidden layer (n, hidden[-1])."""
+        return self.encoder(x.flatten(1))
+
+    def decode(self, h: torch.Tensor) -> torch.Tensor:
+        """The linear decoder R·h + c."""
+        return self.decoder(h)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The reconstruction r(x)."""
+        return self.decode(self.encode(x))
+
+
 def train_mnist_ae(
     data: torch.Tensor,
     activation: str,
@@ -116,20 +169,50 @@ def train_mnist_ae(
     batch_size: int = 100,
     lr: float = 1e-3,
     max_norm: float = 10**0.5,
+    init: str = "pytorch",
+    linear_decoder: bool = False,
     seed: int = 0,
     snapshot_steps: Sequence[int] = (),
     device: str = "auto",
 ) -> TrainResult:
     """Train an untied MLP autoencoder r(x) = R·σ(Wx + b) + c (linear output, as in Proposition 1) on MNIST vectors,
-    optionally with the contractive penalty (CAE) and the weight-length constraint."""
+    optionally with the contractive penalty (CAE) and the weight-length constraint.
+
+    ``init="authors"`` initialises as the authors' Theano code (one hidden layer only); ``linear_decoder=True`` puts
+    every hidden layer in the encoder and decodes with one linear map (:class:`LinearDecoderAutoencoder`).
+    """
+    if init not in ("pytorch", "authors"):
+        raise ValueError(f"init must be 'pytorch' or 'authors', got {init!r}")
     steps = max(1, int(round(epochs * len(data) / batch_size)))
     config = TrainConfig(steps=steps, batch_size=batch_size, lr=lr, seed=seed, checkpoint_every=max(steps // 4, 1))
     callbacks = [contractive(contractive_weight)] if contractive_weight > 0 else []
     constraints = [WeightLength(max_norm)] if weight_length else []
     name = ("CAE" if contractive_weight > 0 else "AE") + f" {activation}" + (" + wl" if weight_length else "")
-    return train(MLPAutoencoder(data.shape[1], tuple(hidden), activation), data, config,
+    if linear_decoder:
+        if init != "pytorch" or contractive_weight > 0:
+            raise ValueError("the linear-decoder model is trained without the authors' init or the CAE penalty")
+        model: nn.Module = LinearDecoderAutoencoder(data.shape[1], tuple(hidden), activation)
+    elif init == "authors":
+        model = AuthorsInitAutoencoder(data.shape[1], tuple(hidden), activation)
+    else:
+        model = MLPAutoencoder(data.shape[1], tuple(hidden), activation)
+    return train(model, data, config,
                  callbacks=callbacks, constraints=constraints, snapshot_steps=snapshot_steps,
                  extra_key={"contractive": contractive_weight}, name=name, device=device)
+
+
+def filter_norms(model: nn.Module) -> tuple[np.ndarray, np.ndarray]:
+    """Norms of the encoder filters (rows of the first W) and decoder filters (columns of the last R)."""
+    w = model.encoder[0].weight.detach().cpu()
+    r = [m for m in model.decoder if isinstance(m, nn.Linear)][-1].weight.detach().cpu()
+    return w.norm(dim=1).numpy(), r.norm(dim=0).numpy()
+
+
+def share_at_cap(model: nn.Module, max_norm: float, rtol: float = 1e-3) -> float:
+    """Share of all encoder and decoder filters whose norm is within ``rtol`` of the weight-length cap (or above it):
+    the filters on which the constraint acts."""
+    norms = np.concatenate(filter_norms(model))
+    return float((norms >= max_norm * (1 - rtol)).mean())
 
 
 def matched_filter_cosine(model: nn.Module) -> float:

@@ -68,6 +68,12 @@ def train_family(
     return train(family, data, config, loss_fn=family_mse, name=f"family seed {seed}", device=str(dev))
 
 
+def untrained_family(latent_sizes: Sequence[int], seed: int = 0) -> MLPFamily:
+    """The family at its (seeded) initialisation: the control where nothing has been learnt from MNIST."""
+    torch.manual_seed(seed)
+    return MLPFamily(latent_sizes).eval()
+
+
 @torch.no_grad()
 def reconstruct(family: MLPFamily, images: np.ndarray, batch_size: int = 2048) -> np.ndarray:
     """Every member's reconstruction of ``images`` (n, 784): an array (members, n, 784)."""
@@ -116,11 +122,14 @@ class SpectralSummary:
     geo_l: np.ndarray
     std_log_i: np.ndarray
     std_log_l: np.ndarray
-    reversed_i: np.ndarray  # fraction of points with a negative product of eigenvalues
+    reversed_i: np.ndarray  # share of the full-rank points with a negative product of eigenvalues (NaN: none)
     reversed_l: np.ndarray
-    arg_mean_i: np.ndarray  # mean |Arg λ|
+    arg_mean_i: np.ndarray  # mean |Arg λ| over the eigenvalues that do not count as zero
     arg_mean_l: np.ndarray
-    near_zero_i: np.ndarray  # fraction of eigenvalues with |λ| < 1e-3
+    near_zero_i: np.ndarray  # share of eigenvalues that count as zero (|λ| < RANK_TOL · max|λ| of their point)
+    near_zero_l: np.ndarray
+    singular_i: np.ndarray  # share of points whose d×d map is numerically singular (orientation undefined)
+    singular_l: np.ndarray
     samples: dict[str, dict[str, list[np.ndarray]]] = field(default_factory=dict)  # for box plots
     cloud: dict[str, list[np.ndarray]] = field(default_factory=dict)  # λ_JI of the first points, per member
 
@@ -138,7 +147,7 @@ def spectral_summary(family: MLPFamily, sets: dict[str, np.ndarray], chunk: int 
     shape = (len(names), len(sizes))
     figs = {k: np.zeros(shape) for k in ("distance", "arith_i", "geo_i", "arith_l", "geo_l", "std_log_i",
                                           "std_log_l", "reversed_i", "reversed_l", "arg_mean_i", "arg_mean_l",
-                                          "near_zero_i")}
+                                          "near_zero_i", "near_zero_l", "singular_i", "singular_l")}
     samples: dict[str, dict[str, list[np.ndarray]]] = {k: {} for k in ("log_i", "log_l", "arg_i", "arg_l")}
     cloud: dict[str, list[np.ndarray]] = {}
     rng = np.random.default_rng(seed)
@@ -153,14 +162,15 @@ def spectral_summary(family: MLPFamily, sets: dict[str, np.ndarray], chunk: int 
             figs["arith_i"][r, c], figs["geo_i"][r, c] = es.arithmetic_mean_modulus(lam_i), es.geometric_mean_modulus(lam_i)
             figs["arith_l"][r, c], figs["geo_l"][r, c] = es.arithmetic_mean_modulus(lam_l), es.geometric_mean_modulus(lam_l)
             figs["std_log_i"][r, c], figs["std_log_l"][r, c] = es.log_modulus_std(lam_i), es.log_modulus_std(lam_l)
-            figs["reversed_i"][r, c] = es.orientation_reversed(lam_i).mean()
-            figs["reversed_l"][r, c] = es.orientation_reversed(lam_l).mean()
-            figs["arg_mean_i"][r, c] = es.abs_argument(lam_i).mean()
-            figs["arg_mean_l"][r, c] = es.abs_argument(lam_l).mean()
-            figs["near_zero_i"][r, c] = (np.abs(lam_i) < 1e-3).mean()
+            figs["reversed_i"][r, c], figs["reversed_l"][r, c] = es.reversed_share(lam_i), es.reversed_share(lam_l)
+            figs["arg_mean_i"][r, c] = es.mean_abs_argument(lam_i)
+            figs["arg_mean_l"][r, c] = es.mean_abs_argument(lam_l)
+            figs["near_zero_i"][r, c], figs["near_zero_l"][r, c] = es.near_zero(lam_i).mean(), es.near_zero(lam_l).mean()
+            figs["singular_i"][r, c], figs["singular_l"][r, c] = es.singular(lam_i).mean(), es.singular(lam_l).mean()
             for k, values in (("log_i", es.log_modulus(lam_i)), ("log_l", es.log_modulus(lam_l)),
                               ("arg_i", es.abs_argument(lam_i)), ("arg_l", es.abs_argument(lam_l))):
                 flat = values.ravel()
+                flat = flat[np.isfinite(flat)]  # arguments of eigenvalues that count as zero are NaN: dropped
                 keep = rng.choice(len(flat), min(n_samples, len(flat)), replace=False)
                 samples[k][name].append(flat[keep])
         del spectra
@@ -176,3 +186,20 @@ def rms_between(a: np.ndarray, b: np.ndarray) -> float:
 def disagreement_ratio(ood_a: np.ndarray, ood_b: np.ndarray, mnist_a: np.ndarray, mnist_b: np.ndarray) -> float:
     """How much two models disagree on OOD inputs relative to MNIST inputs: RMS between their reconstructions, OOD / MNIST."""
     return rms_between(ood_a, ood_b) / rms_between(mnist_a, mnist_b)
+
+
+def reconstruction_ratios(family: MLPFamily, noise_sets: dict[str, np.ndarray], digits: np.ndarray,
+                          reference: np.ndarray, min_d: int = 8) -> dict[str, np.ndarray | float]:
+    """Notebook 01's three ratios for one family: ``sameness`` and ``novelty`` per member, and ``across_d``
+    (mean disagreement over pairs of members with d ≥ ``min_d``), each relative to the same figure on ``digits``."""
+    sizes = list(family.latent_sizes)
+    noise_rec = np.concatenate([reconstruct(family, x) for x in noise_sets.values()], axis=1)
+    digit_rec = reconstruct(family, digits)
+    sameness = np.array([spread_ratio(noise_rec[i], digit_rec[i]) for i in range(len(sizes))])
+    digit_nn = np.array([np.median(nearest_distance(digit_rec[i], reference)) for i in range(len(sizes))])
+    novelty = np.array([np.median(nearest_distance(noise_rec[i], reference)) for i in range(len(sizes))]) / digit_nn
+    big = [i for i, d in enumerate(sizes) if d >= min_d]
+    pairs = [(i, j) for i in big for j in big if i < j]
+    across = (float(np.mean([disagreement_ratio(noise_rec[i], noise_rec[j], digit_rec[i], digit_rec[j])
+                             for i, j in pairs])) if pairs else float("nan"))
+    return {"sameness": sameness, "novelty": novelty, "across_d": across}

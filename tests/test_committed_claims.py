@@ -1,0 +1,32 @@
+"""The committed notebooks' claims rows keep the book's promises: every row has a control figure or says why it has
+none, and its verdict is what its rule gives on our figures and on the control's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from aebook.book.report import notebook_claims
+from aebook.claims import CLAIM_VERDICTS, KINDS, VERDICTS, verdict_with_control
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "chapters").glob("*/[0-9]*.ipynb"))
+
+
+def _rows(path: Path) -> list[dict]:
+    return [c for table in notebook_claims(path) for c in table["claims"]]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_every_row_has_a_control_or_a_reason_and_a_consistent_verdict(path):
+    rows = _rows(path)
+    assert rows, f"{path.name} shows no claims table"
+    for row in rows:
+        where = f"{path.parent.name}/{path.name} claim {row['id']!r}"
+        assert row.get("kind") in KINDS, f"{where}: no kind (re-execute the notebook)"
+        assert row.get("control") or row.get("no_control", "").strip(), f"{where}: no control and no reason"
+        assert row["verdict"] in CLAIM_VERDICTS and row["rule_verdict"] in VERDICTS, where
+        control = row.get("control")
+        expected = verdict_with_control(row["rule_verdict"], control["verdict"] if control else None)
+        assert row["verdict"] == expected, f"{where}: verdict {row['verdict']!r}, its rule and control give {expected!r}"
