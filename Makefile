@@ -19,6 +19,11 @@ CHECK_FLAGS := -p aebook.book.nbcheck --claims-check --claims-check-other-path \
                --claims-check-out _build/nbcheck/executed -p no:cacheprovider
 
 NOTEBOOKS = $(sort $(wildcard chapters/*/[0-9]*.ipynb))
+# The notebook check runs this many notebooks at once, each kernel on one thread: on 2 cores two one-thread kernels
+# train 1.2-1.4x faster than one two-thread kernel (bench/threads.py). Thread counts are one more float path the
+# claims' tolerances must cover.
+CORES := $(shell nproc 2>/dev/null || echo 2)
+CHECK_WORKERS ?= $(shell n=$(CORES); echo $$(( n < 2 ? 1 : (n > 4 ? 4 : n) )))
 
 .PHONY: help venv data assets chromium book test test-lib test-notebooks render browser-test lab outputs clean
 VENDOR := book/_vendor
@@ -29,9 +34,9 @@ help:
 	@echo "make lab    open the notebooks in JupyterLab"
 	@echo "make outputs  re-execute the notebooks in place (refreshes the committed quick-profile outputs)"
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt requirements-test.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -r requirements.txt 2>&1 | { grep -v '^WARNING: Location' || true; }
+	$(BIN)/python -m pip install --quiet -r requirements.txt -r requirements-test.txt 2>&1 | { grep -v '^WARNING: Location' || true; }
 	$(BIN)/python -m pip install --quiet --no-deps -e . 2>&1 | { grep -v '^WARNING: Location' || true; }
 	$(BIN)/python -c "import aebook, torch, myst_nb, nbclient, papermill"
 	@touch $@
@@ -77,7 +82,9 @@ test-notebooks: $(STAMP) data
 	path='$(if $(filter undefined,$(origin FLOAT_PATH)),auto,$(FLOAT_PATH))'; \
 	if [ "$$path" = auto ]; then if [ "$$native" = AVX512 ]; then path=""; else path="$(OLD_PATH)"; fi; fi; \
 	echo "notebook check: committed outputs made with $(OUTPUTS_PATH); checking with $${path:-the native path ($$native)}"; \
-	env $$path AEBOOK_CACHE_DIR=$(CURDIR)/_build/nbcheck/weights $(BIN)/python -m pytest $(CHECK_FLAGS) chapters/
+	echo "notebook check: $(CHECK_WORKERS) notebooks at once, one thread each"; \
+	env $$path AEBOOK_CACHE_DIR=$(CURDIR)/_build/nbcheck/weights AEBOOK_TRAIN_THREADS=1 OMP_NUM_THREADS=1 \
+	  $(BIN)/python -m pytest $(CHECK_FLAGS) -n $(CHECK_WORKERS) --durations=0 chapters/
 
 # Render the committed outputs without executing anything; any Sphinx warning fails.
 render: $(STAMP) assets
