@@ -20,7 +20,7 @@ CHECK_FLAGS := -p aebook.book.nbcheck --claims-check --claims-check-other-path \
 
 NOTEBOOKS = $(sort $(wildcard chapters/*/[0-9]*.ipynb))
 # The notebook check runs this many notebooks at once, each kernel on one thread: on 2 cores two one-thread kernels
-# train 1.2-1.4x faster than one two-thread kernel (bench/threads.py). Thread counts are one more float path the
+# trained 1.15-2.5x more models per second than one two-thread kernel (one run of bench/threads.py). Thread counts are one more float path the
 # claims' tolerances must cover.
 CORES := $(shell nproc 2>/dev/null || echo 2)
 CHECK_WORKERS ?= $(shell n=$(CORES); echo $$(( n < 2 ? 1 : (n > 4 ? 4 : n) )))

@@ -166,3 +166,39 @@ def test_checks_and_rows_beyond_the_paper_are_counted_apart():
     assert "✔ check holds" in md and "❌ check fails" in md and "none: holds by construction" in md
     assert "ours (beyond the paper)" in md and "| none yet |" in md
     assert table._repr_html_().count("aebook-kind-check") == 2
+
+
+def test_a_figure_may_have_a_tolerance_of_its_own():
+    both = AllOf((AtLeast("ratio", 3.0), AtLeast("iou", 0.85)))
+    tol = Tolerance(rel=0.005, figures={"ratio": Tolerance(abs=5.0)})
+    # the ratio's seed spread reaches its threshold: borderline, and only the ratio is near
+    claim = Claim("c", "t", {"ratio": 7.0, "iou": 0.95}, both, tolerance=tol, no_control="toy")
+    assert claim.borderline
+    assert [n["figure"] for n in claim.to_dict()["near"]] == ["ratio"]
+    assert not Claim("c", "t", {"ratio": 9.0, "iou": 0.95}, both, tolerance=tol, no_control="toy").borderline
+    assert tol.agree(7.0, 11.5, "ratio") and not tol.agree(0.95, 0.9, "iou")
+    record = claim.to_dict()["tolerance"]
+    assert record == {"rel": 0.005, "abs": 1e-6, "figures": {"ratio": {"rel": 0.005, "abs": 5.0}}}
+    assert Tolerance.from_dict(record) == tol
+    assert "ratio ±0.5 % ± 5" in tol.describe()
+    with pytest.raises(TypeError, match="plain Tolerance"):
+        Tolerance(figures={"ratio": 0.1})
+
+
+def test_a_control_may_have_a_tolerance_of_its_own():
+    from aebook.claims import Control
+
+    rule = AtLeast("gap", 1.0, partly=0.5)
+    steady = Tolerance(abs=0.01)
+    noisy_control = Control("shuffled labels", {"gap": 0.6}, tolerance=Tolerance(abs=0.5))
+    claim = Claim("c", "t", {"gap": 3.0}, rule, tolerance=steady, control=noisy_control)
+    assert claim.control_tolerance == Tolerance(abs=0.5)
+    # the control's band (0.1 … 1.1) reaches the threshold, where the row would be uninformative; ours (2.99 … 3.01)
+    # and the control within the claim's tolerance do not
+    assert claim.borderline and claim.possible_verdicts() == {"reproduced", "uninformative"}
+    record = claim.to_dict()
+    assert record["control"]["tolerance"] == {"rel": 0.005, "abs": 0.5} and record["tolerance"]["abs"] == 0.01
+    assert not Claim("c", "t", {"gap": 3.0}, rule, tolerance=steady,
+                     control=Control("shuffled labels", {"gap": 0.6})).borderline
+    with pytest.raises(TypeError, match="control's tolerance"):
+        Control("x", {"gap": 0.2}, tolerance=0.5)

@@ -35,6 +35,28 @@ def test_the_claims_own_tolerance_is_used():
     assert compare_claims(_nb(1.0, rel=0.3), _nb(1.2)) == []
 
 
+def test_a_figure_with_a_tolerance_of_its_own_is_compared_with_it():
+    def two(x, y):
+        nb = _nb(x)
+        claim = nb["cells"][0]["outputs"][0]["metadata"]["aebook"]["claims"]["claims"][0]
+        claim["measured"]["y"] = y
+        claim["tolerance"]["figures"] = {"y": {"rel": 0.0, "abs": 5.0}}
+        return nb
+
+    assert compare_claims(two(1.0, 10.0), two(1.0, 14.0)) == []  # y may move by 5
+    problems = compare_claims(two(1.0, 10.0), two(1.2, 16.0))   # x keeps its 5 %; y moved by 6
+    assert len(problems) == 2 and "'x'" in problems[0] and "'y'" in problems[1] and "± 5" in problems[1]
+
+
+def test_a_control_with_a_tolerance_of_its_own_is_compared_with_it():
+    committed, fresh = _with_control(_nb(1.0), 0.2), _with_control(_nb(1.0), 0.6)
+    assert len(compare_claims(committed, fresh)) == 1  # beyond the claim's 5 %
+    for nb in (committed, fresh):
+        nb["cells"][0]["outputs"][0]["metadata"]["aebook"]["claims"]["claims"][0]["control"]["tolerance"] = \
+            {"rel": 0.0, "abs": 0.5}
+    assert compare_claims(committed, fresh) == []
+
+
 def test_a_verdict_may_flip_only_on_a_borderline_claim():
     assert "neither is borderline" in compare_claims(_nb(1.0), _nb(1.01, verdict="partly"))[0]
     assert compare_claims(_nb(1.0, borderline=True), _nb(1.01, verdict="partly")) == []

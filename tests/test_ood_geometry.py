@@ -64,3 +64,21 @@ def test_reconstruction_ratios_and_the_untrained_control():
     rec = np.concatenate([og.reconstruct(family, x) for x in noise.values()], axis=1)
     assert out["sameness"][0] == pytest.approx(og.spread_ratio(rec[0], og.reconstruct(family, digits)[0]))
     assert np.isfinite(out["across_d"])  # one pair of members with d ≥ 8
+    assert out["grouped_sameness"].shape == (3,)
+
+
+def test_grouped_sameness_sees_two_images_as_two_groups_of_one():
+    rng = np.random.default_rng(1)
+    digits = rng.random((20, 784)).astype(np.float32)
+    dark_image, bright_image = np.full(784, 0.1, np.float32), np.full(784, 0.9, np.float32)
+    jitter = lambda: rng.normal(0, 0.01, (5, 784)).astype(np.float32)  # noqa: E731
+    recons = {"dark1": dark_image + jitter(), "dark2": dark_image + jitter(),
+              "bright1": bright_image + jitter(), "bright2": bright_image + jitter()}
+    means = {"dark1": 0.1, "dark2": 0.2, "bright1": 0.8, "bright2": 0.7}
+    pooled = og.spread_ratio(np.concatenate(list(recons.values())), digits)
+    grouped = og.grouped_sameness(recons, means, digits)
+    assert grouped < 0.1 < pooled  # each group is one image; pooled, the two images are far apart
+    swapped = {"dark1": 0.1, "dark2": 0.8, "bright1": 0.2, "bright2": 0.7}  # groups that mix the two images
+    assert og.grouped_sameness(recons, swapped, digits) > 10 * grouped
+    with pytest.raises(ValueError, match="no mean intensity"):
+        og.grouped_sameness(recons, {"dark1": 0.1}, digits)

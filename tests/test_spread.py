@@ -45,7 +45,8 @@ def test_rows_give_each_seed_and_flag_a_verdict_that_changes(tmp_path):
     text = spread_markdown(tmp_path)
     assert "the verdict is the same at every seed for 1, and changes with the seed for 1" in text
     assert "reproduced / partly / reproduced **(changes)**" in text
-    assert "x: 1.1 / 0.8 / 1.2 | 0.4 |" in text
+    assert "x: 1.1 / 0.8 / 1.2 | 0.4 | ±1 % ± 0.02 | **no** |" in text
+    assert rows["c1"]["figures"]["x"]["covered"] is False
 
 
 def test_committed_seed_is_read_from_the_parameters_and_a_run_without_claims_is_refused(tmp_path):
@@ -56,6 +57,18 @@ def test_committed_seed_is_read_from_the_parameters_and_a_run_without_claims_is_
     empty.write_text(json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
     with pytest.raises(ValueError, match="records no claims"):
         record_run(empty, 1, tmp_path / "chapters/toy")
+
+
+def test_a_figure_name_with_a_bar_does_not_split_the_table_row(tmp_path):
+    (tmp_path / "_toc.yml").write_text(TOC)
+    committed = write_notebook(tmp_path / "chapters/toy/01-a.ipynb", "seed = 0\n", [2.0])
+    text = committed.read_text().replace('"x"', '"|x − y|"')
+    committed.write_text(text)
+    run = write_notebook(tmp_path / "runs/s1.ipynb", "seed = 1\n", [2.1])
+    run.write_text(run.read_text().replace('"x"', '"|x − y|"'))
+    record_run(run, 1, tmp_path / "chapters/toy")
+    row = [line for line in spread_markdown(tmp_path).splitlines() if "x − y" in line][0]
+    assert "\\|x − y\\|: 2 / 2.1" in row and row.count(" | ") == 5
 
 
 def test_a_book_without_seed_runs_says_so(tmp_path):

@@ -42,31 +42,59 @@ DEFAULT_ABS_TOL = 1e-6
 
 @dataclass(frozen=True)
 class Tolerance:
-    """How far a claim's figures may move on a rerun elsewhere: ``rel`` of the figure plus ``abs``."""
+    """How far a claim's figures may move on a rerun elsewhere: ``rel`` of the figure plus ``abs``; ``figures``
+    gives a figure a tolerance of its own (e.g. one measured from its seed spread), the others keep ``rel``/``abs``."""
 
     rel: float = DEFAULT_REL_TOL
     abs: float = DEFAULT_ABS_TOL
+    figures: Mapping[str, Tolerance] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not (self.rel >= 0 and self.abs >= 0):
             raise ValueError(f"a tolerance must be non-negative, got rel={self.rel!r}, abs={self.abs!r}")
+        for name, tol in self.figures.items():
+            if not isinstance(tol, Tolerance) or tol.figures:
+                raise TypeError(f"the tolerance of figure {name!r} must be a plain Tolerance(rel=..., abs=...)")
 
-    def spread(self, value: float) -> float:
+    def of(self, figure: str | None) -> Tolerance:
+        """The tolerance of one figure: its own when given, else the claim's."""
+        return self.figures.get(figure, self) if figure is not None else self
+
+    def spread(self, value: float, figure: str | None = None) -> float:
         """Half-width of the band a figure of this size may move in."""
-        return self.rel * abs(value) + self.abs
+        tol = self.of(figure)
+        return tol.rel * abs(value) + tol.abs
 
-    def agree(self, old: float, new: float) -> bool:
+    def agree(self, old: float, new: float, figure: str | None = None) -> bool:
         """Whether two figures agree within this tolerance (NaN agrees only with NaN)."""
         if math.isnan(old) or math.isnan(new):
             return math.isnan(old) and math.isnan(new)
         if math.isinf(old) or math.isinf(new):
             return old == new
-        return abs(new - old) <= self.rel * max(abs(old), abs(new)) + self.abs
+        tol = self.of(figure)
+        return abs(new - old) <= tol.rel * max(abs(old), abs(new)) + tol.abs
 
     def describe(self) -> str:
-        """The tolerance in words, e.g. ``±5 %``."""
+        """The tolerance in words, e.g. ``±5 %``, then each figure's own."""
         text = f"±{self.rel * 100:.3g} %"
-        return text + (f" ± {_fmt(self.abs)}" if self.abs != DEFAULT_ABS_TOL else "")
+        text += f" ± {_fmt(self.abs)}" if self.abs != DEFAULT_ABS_TOL else ""
+        return text + "".join(f"; {name} {tol.describe()}" for name, tol in self.figures.items())
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready record: ``rel``, ``abs`` and, when any, each figure's own."""
+        out: dict[str, Any] = {"rel": self.rel, "abs": self.abs}
+        if self.figures:
+            out["figures"] = {name: {"rel": t.rel, "abs": t.abs} for name, t in self.figures.items()}
+        return out
+
+    @classmethod
+    def from_dict(cls, record: Mapping[str, Any] | None) -> Tolerance:
+        """The tolerance a claim record keeps (the defaults when it keeps none)."""
+        record = record or {}
+        figures = {name: Tolerance(rel=float(t.get("rel", DEFAULT_REL_TOL)), abs=float(t.get("abs", DEFAULT_ABS_TOL)))
+                   for name, t in (record.get("figures") or {}).items()}
+        return cls(rel=float(record.get("rel", DEFAULT_REL_TOL)), abs=float(record.get("abs", DEFAULT_ABS_TOL)),
+                   figures=figures)
 
 
 def _span(ranks: set[int]) -> set[int]:
@@ -101,7 +129,7 @@ class Rule:
         out = []
         for key, bound in self.thresholds():
             v = _value(measured, key)
-            if not math.isnan(v) and abs(v - bound) <= tolerance.spread(v):
+            if not math.isnan(v) and abs(v - bound) <= tolerance.spread(v, key):
                 out.append({"figure": key, "value": v, "threshold": bound})
         return out
 
@@ -137,7 +165,7 @@ class _Threshold(Rule):
         v = _value(measured, self.key)
         if math.isnan(v):
             return {NOT_REPRODUCED}
-        d = tolerance.spread(v)
+        d = tolerance.spread(v, self.key)
         ranks = {_RANK[self.verdict({self.key: x})] for x in (v - d, v, v + d)}  # monotone in the figure
         return {VERDICTS[r] for r in _span(ranks)}
 
@@ -180,7 +208,7 @@ class Within(Rule):
         v = _value(measured, self.key)
         if math.isnan(v):
             return {NOT_REPRODUCED}
-        a, b = v - tolerance.spread(v), v + tolerance.spread(v)
+        a, b = v - tolerance.spread(v, self.key), v + tolerance.spread(v, self.key)
         best = NOT_REPRODUCED
         for verdict, rng in ((PARTLY, self.partly), (REPRODUCED, self.reproduced)):
             if rng is not None and a <= rng[1] and b >= rng[0]:  # the band meets this range
@@ -228,10 +256,15 @@ class Control:
 
     label: str
     measured: Mapping[str, float]
+    #: The control's own tolerance, when its figures are noisier than ours (e.g. a shuffled pairing redrawn with the
+    #: seed while our figure is deterministic); by default the claim's.
+    tolerance: Tolerance | None = None
 
     def __post_init__(self) -> None:
         if not self.label.strip():
             raise ValueError("a control needs a label that says what it is")
+        if self.tolerance is not None and not isinstance(self.tolerance, Tolerance):
+            raise TypeError(f"a control's tolerance must be a Tolerance, got {self.tolerance!r}")
         object.__setattr__(self, "measured", {k: float(v) for k, v in self.measured.items()})
 
 
@@ -297,8 +330,13 @@ class Claim:
         ours = self.rule.possible_verdicts(self.measured, self.tolerance)
         if self.control is None:
             return set(ours)
-        theirs = self.rule.possible_verdicts(self.control.measured, self.tolerance)
+        theirs = self.rule.possible_verdicts(self.control.measured, self.control_tolerance)
         return {verdict_with_control(a, b) for a in ours for b in theirs}
+
+    @property
+    def control_tolerance(self) -> Tolerance:
+        """The tolerance of the control's figures: the control's own, else the claim's."""
+        return self.control.tolerance if self.control is not None and self.control.tolerance else self.tolerance
 
     @property
     def borderline(self) -> bool:
@@ -324,7 +362,8 @@ class Claim:
         if self.control is None:
             return f"none: {self.no_control}" if self.no_control else "none yet"
         cv = self.control_verdict
-        return f"{self.control.label}: {_figures_text(self.control.measured)} → {_MARK[cv]} {cv}"
+        own = f" (figures {self.control.tolerance.describe()})" if self.control.tolerance is not None else ""
+        return f"{self.control.label}: {_figures_text(self.control.measured)}{own} → {_MARK[cv]} {cv}"
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready record of the claim, its figures, its rule, its control and its verdict."""
@@ -333,8 +372,10 @@ class Claim:
         if self.control is not None:
             control = {"label": self.control.label, "measured": dict(self.control.measured),
                        "verdict": self.control_verdict,
-                       "near": self.rule.near_thresholds(self.control.measured, self.tolerance)
+                       "near": self.rule.near_thresholds(self.control.measured, self.control_tolerance)
                        if self.borderline else []}
+            if self.control.tolerance is not None:
+                control["tolerance"] = self.control.tolerance.to_dict()
         return {
             "id": self.id,
             "kind": self.kind,
@@ -348,7 +389,7 @@ class Claim:
             "near": near,
             "control": control,
             "no_control": self.no_control,
-            "tolerance": {"rel": self.tolerance.rel, "abs": self.tolerance.abs},
+            "tolerance": self.tolerance.to_dict(),
             "note": self.note,
         }
 

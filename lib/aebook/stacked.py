@@ -30,10 +30,10 @@ from aebook.train import (
     CHECKPOINT_SECONDS,
     TrainConfig,
     TrainResult,
-    _atomic_save,
-    _batch_indices,
+    batch_indices,
     fixed_threads,
     make_optimizer,
+    save_atomic,
     settings_key,
     train_threads,
 )
@@ -151,7 +151,7 @@ def train_stacked(
     def save_checkpoint(step: int, elapsed: float) -> None:
         if cache:
             folder.mkdir(parents=True, exist_ok=True)
-            _atomic_save({"params": {k: v.detach() for k, v in params.items()}, "optimizer": optimizer.state_dict(),
+            save_atomic({"params": {k: v.detach() for k, v in params.items()}, "optimizer": optimizer.state_dict(),
                           "history": torch.stack(history) if history else torch.empty(0, len(models)),
                           "step": step, "seconds": elapsed}, ckpt)
 
@@ -163,7 +163,7 @@ def train_stacked(
         try:
             for step in range(start, config.steps):
                 budget.check(stop_at, "stacked training")
-                idx = torch.stack([_batch_indices(n, config.batch_size, c.seed, step) for c in configs]).to(dev)
+                idx = torch.stack([batch_indices(n, config.batch_size, c.seed, step) for c in configs]).to(dev)
                 if shared is not None:
                     batches = shared[idx]
                 else:
@@ -190,7 +190,7 @@ def train_stacked(
         record = {"loss": table[i]}
         if cache:
             folder.mkdir(parents=True, exist_ok=True)
-            _atomic_save({"state_dict": model.state_dict(), "history": record, "seconds": seconds / len(models),
+            save_atomic({"state_dict": model.state_dict(), "history": record, "seconds": seconds / len(models),
                           "snapshots": {}}, final)
         results.append(TrainResult(model, record, key, False, seconds / len(models), str(dev)))
     ckpt.unlink(missing_ok=True)

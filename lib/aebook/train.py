@@ -146,7 +146,8 @@ def settings_key(
     return hashlib.sha256(blob).hexdigest()[:16]
 
 
-def _atomic_save(obj: Any, path: Path) -> None:
+def save_atomic(obj: Any, path: Path) -> None:
+    """``torch.save`` to a temporary file beside ``path``, then rename: a reader never sees half a file."""
     tmp = path.with_suffix(path.suffix + f".tmp{os.getpid()}")
     torch.save(obj, tmp)
     os.replace(tmp, path)
@@ -227,8 +228,9 @@ class _History:
         return self.history
 
 
-def _batch_indices(n: int, batch_size: int, seed: int, step: int) -> torch.Tensor:
-    # One generator per step: the batch drawn at step s does not depend on where a run was resumed.
+def batch_indices(n: int, batch_size: int, seed: int, step: int) -> torch.Tensor:
+    """The rows of batch ``step`` of a run with ``seed``: one generator per step, so the batch drawn at a step does
+    not depend on where a run was resumed (and stacked training draws the same batches as ``train``)."""
     g = torch.Generator().manual_seed(seed * 1_000_003 + step)
     return torch.randint(n, (batch_size,), generator=g)
 
@@ -311,7 +313,7 @@ def train(
             "step": step,
             "seconds": elapsed,
         }
-        _atomic_save(state, ckpt_path)
+        save_atomic(state, ckpt_path)
 
     model.train()
     t0 = time.perf_counter()
@@ -327,7 +329,7 @@ def train(
             for step in range(start, config.steps):
                 budget.check(stop_at, name)
                 snapshot(step)
-                idx = _batch_indices(len(data), config.batch_size, config.seed, step)
+                idx = batch_indices(len(data), config.batch_size, config.seed, step)
                 batch = source[idx.to(source.device, non_blocking=True)].to(dev, non_blocking=True)
                 loss = loss_fn(model, batch)
                 ctx = StepContext(step, model, batch, loss)
@@ -370,7 +372,7 @@ def train(
     model.eval()
     if cache:
         folder.mkdir(parents=True, exist_ok=True)
-        _atomic_save({"state_dict": model.state_dict(), "history": history, "seconds": seconds,
+        save_atomic({"state_dict": model.state_dict(), "history": history, "seconds": seconds,
                       "snapshots": snapshots}, final_path)
         ckpt_path.unlink(missing_ok=True)
     return TrainResult(model, history, key, False, seconds, str(dev), snapshots)

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from aebook.claims import DEFAULT_ABS_TOL, DEFAULT_REL_TOL, Tolerance
+from aebook.claims import Tolerance
 from aebook.paths import write_atomic
 
 
@@ -37,8 +37,7 @@ def claims_of(nb: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
 
 
 def _tolerance(record: dict[str, Any]) -> Tolerance:
-    tol = record.get("tolerance") or {}
-    return Tolerance(rel=float(tol.get("rel", DEFAULT_REL_TOL)), abs=float(tol.get("abs", DEFAULT_ABS_TOL)))
+    return Tolerance.from_dict(record.get("tolerance"))
 
 
 def _fmt(x: float) -> str:
@@ -73,20 +72,21 @@ def compare_claims(committed: dict[str, Any], fresh: dict[str, Any]) -> list[str
         moved = []
         for name in [n for n in a["measured"] if n in b["measured"]]:
             x, y = float(a["measured"][name]), float(b["measured"][name])
-            if not tol.agree(x, y):
+            if not tol.agree(x, y, name):
                 moved.append(name)
                 problems.append(f"claim {cid!r}: figure {name!r} committed {_fmt(x)}, now {_fmt(y)} "
-                                f"(beyond the claim's tolerance {tol.describe()})")
+                                f"(beyond its tolerance {tol.of(name).describe()})")
         ca, cb = a.get("control") or {}, b.get("control") or {}
         if bool(ca) != bool(cb):
             problems.append(f"claim {cid!r}: the control is {'gone' if ca else 'new'} (committed "
                             f"{ca.get('label', 'none')!r}, now {cb.get('label', 'none')!r})")
+        ctol = Tolerance.from_dict(ca["tolerance"]) if ca.get("tolerance") else tol
         for name in [n for n in ca.get("measured", {}) if n in cb.get("measured", {})]:
             x, y = float(ca["measured"][name]), float(cb["measured"][name])
-            if not tol.agree(x, y):
+            if not ctol.agree(x, y, name):
                 moved.append(f"control {name}")
                 problems.append(f"claim {cid!r}: control figure {name!r} committed {_fmt(x)}, now {_fmt(y)} "
-                                f"(beyond the claim's tolerance {tol.describe()})")
+                                f"(beyond its tolerance {ctol.of(name).describe()})")
         if a.get("kind", "claim") != b.get("kind", "claim"):
             problems.append(f"claim {cid!r}: kind committed {a.get('kind', 'claim')!r}, now {b.get('kind', 'claim')!r}")
         if a["verdict"] != b["verdict"] and not moved:

@@ -18,6 +18,7 @@ from typing import Any
 
 from aebook.book.parameters import notebook_parameters
 from aebook.book.report import _write_if_changed, notebook_claims, toc_chapters
+from aebook.claims import Tolerance
 from aebook.paths import write_atomic
 
 SEEDS_DIR = "seeds"
@@ -57,18 +58,21 @@ def _claims(tables: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 def spread_rows(notebook: str | Path, runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Per claim of the committed ``notebook``: its verdict and figures at each seed (committed first), each
-    figure's spread (largest − smallest), and whether the verdict is the same at every seed."""
+    figure's spread (largest − smallest) and whether the committed tolerance covers every seed's figure
+    (``covered``), and whether the verdict is the same at every seed."""
     seeds = [committed_seed(notebook)] + [int(r["seed"]) for r in runs]
     by_seed = [_claims(notebook_claims(notebook))] + [_claims(r["tables"]) for r in runs]
     rows = []
     for cid, claim in by_seed[0].items():
         present = [(s, c[cid]) for s, c in zip(seeds, by_seed) if cid in c]
         figures = {}
+        tol = Tolerance.from_dict(claim.get("tolerance"))
         for name in claim["measured"]:
             values = [float(c["measured"][name]) for _, c in present if name in c["measured"]]
             finite = [v for v in values if not math.isnan(v)]
             figures[name] = {"values": values,
-                             "spread": (max(finite) - min(finite)) if finite else math.nan}
+                             "spread": (max(finite) - min(finite)) if finite else math.nan,
+                             "covered": all(tol.agree(values[0], v, name) for v in values[1:])}
         verdicts = [c["verdict"] for _, c in present]
         rows.append({"id": cid, "kind": claim.get("kind", "claim"), "seeds": [s for s, _ in present],
                      "verdicts": verdicts, "stable": len(set(verdicts)) == 1, "figures": figures,
@@ -100,21 +104,22 @@ def spread_markdown(root: str | Path) -> str:
                 continue
             rows = spread_rows(notebook, runs)
             seeds = rows[0]["seeds"] if rows else []
-            lines = [f"### {{doc}}`{section[len('chapters/'):]} </{section}>`", "",
+            lines = [f"## {{doc}}`{section[len('chapters/'):]} </{section}>`", "",
                      f"Seeds {', '.join(map(str, seeds))} (the first is the committed run).", "",
-                     "| claim | verdict by seed | figure: value by seed | spread | tolerance |",
-                     "|---|---|---|---|---|"]
+                     "| claim | verdict by seed | figure: value by seed | spread | tolerance (committed) "
+                     "| every seed within it |",
+                     "|---|---|---|---|---|---|"]
             for row in rows:
                 stable += row["stable"]
                 moving += not row["stable"]
                 verdicts = " / ".join(row["verdicts"]) + ("" if row["stable"] else " **(changes)**")
-                tol = row["tolerance"]
-                tol_text = f"±{tol.get('rel', 0):.2g} rel, ±{tol.get('abs', 0):.3g}" if tol else "default"
+                tol = Tolerance.from_dict(row["tolerance"])
                 for i, (name, fig) in enumerate(row["figures"].items()):
                     lead = (f"`{row['id']}` ({row['kind']})", verdicts) if i == 0 else ("", "")
                     values = " / ".join(_fmt(v) for v in fig["values"])
-                    lines.append(f"| {lead[0]} | {lead[1]} | {name}: {values} | {_fmt(fig['spread'])} "
-                                 f"| {tol_text if i == 0 else ''} |")
+                    cell = name.replace("|", "\\|")  # figure names such as |VAE − PCA| must not split the row
+                    lines.append(f"| {lead[0]} | {lead[1]} | {cell}: {values} | {_fmt(fig['spread'])} "
+                                 f"| {tol.of(name).describe()} | {'yes' if fig['covered'] else '**no**'} |")
             parts.append("\n".join(lines))
     if not parts:
         return "No notebook has recorded runs at other seeds yet.\n"

@@ -96,6 +96,22 @@ def spread_ratio(ood_recons: np.ndarray, mnist_recons: np.ndarray) -> float:
     return _pairwise_rms(ood_recons) / _pairwise_rms(mnist_recons)
 
 
+def grouped_sameness(noise_recons: dict[str, np.ndarray], set_means: dict[str, float], mnist_recons: np.ndarray,
+                     split: float = 0.5) -> float:
+    """Sameness within the paper's two brightness groups of input sets (mean < ``split`` and ≥ ``split``, §II-C):
+    the larger of the two groups' :func:`spread_ratio`. Low when each group comes back as one image, even if the
+    two groups' images differ."""
+    unknown = set(noise_recons) - set(set_means)
+    if unknown:
+        raise ValueError(f"no mean intensity given for the sets {sorted(unknown)}")
+    groups = [[n for n in noise_recons if (set_means[n] < split) == dark] for dark in (True, False)]
+    ratios = [spread_ratio(np.concatenate([noise_recons[n] for n in g]), mnist_recons)
+              for g in groups if sum(len(noise_recons[n]) for n in g) >= 2]
+    if not ratios:
+        raise ValueError("grouped sameness needs a group of at least two reconstructions")
+    return max(ratios)
+
+
 def nearest_distance(images: np.ndarray, reference: np.ndarray, batch_size: int = 512) -> np.ndarray:
     """RMS distance from each image to its nearest neighbour in ``reference`` (both (n, 784))."""
     ref = torch.from_numpy(reference)
@@ -190,16 +206,20 @@ def disagreement_ratio(ood_a: np.ndarray, ood_b: np.ndarray, mnist_a: np.ndarray
 
 def reconstruction_ratios(family: MLPFamily, noise_sets: dict[str, np.ndarray], digits: np.ndarray,
                           reference: np.ndarray, min_d: int = 8) -> dict[str, np.ndarray | float]:
-    """Notebook 01's three ratios for one family: ``sameness`` and ``novelty`` per member, and ``across_d``
+    """Notebook 01's ratios for one family: ``sameness``, ``grouped_sameness`` and ``novelty`` per member, and ``across_d``
     (mean disagreement over pairs of members with d ≥ ``min_d``), each relative to the same figure on ``digits``."""
     sizes = list(family.latent_sizes)
-    noise_rec = np.concatenate([reconstruct(family, x) for x in noise_sets.values()], axis=1)
+    per_set = {name: reconstruct(family, x) for name, x in noise_sets.items()}
+    noise_rec = np.concatenate(list(per_set.values()), axis=1)
     digit_rec = reconstruct(family, digits)
     sameness = np.array([spread_ratio(noise_rec[i], digit_rec[i]) for i in range(len(sizes))])
+    means = {name: float(x.mean()) for name, x in noise_sets.items()}
+    grouped = np.array([grouped_sameness({n: r[i] for n, r in per_set.items()}, means, digit_rec[i])
+                        for i in range(len(sizes))])
     digit_nn = np.array([np.median(nearest_distance(digit_rec[i], reference)) for i in range(len(sizes))])
     novelty = np.array([np.median(nearest_distance(noise_rec[i], reference)) for i in range(len(sizes))]) / digit_nn
     big = [i for i, d in enumerate(sizes) if d >= min_d]
     pairs = [(i, j) for i in big for j in big if i < j]
     across = (float(np.mean([disagreement_ratio(noise_rec[i], noise_rec[j], digit_rec[i], digit_rec[j])
                              for i, j in pairs])) if pairs else float("nan"))
-    return {"sameness": sameness, "novelty": novelty, "across_d": across}
+    return {"sameness": sameness, "grouped_sameness": grouped, "novelty": novelty, "across_d": across}
