@@ -56,7 +56,7 @@ def test_authors_initialisation_puts_filters_above_the_weight_length_cap():
     assert cv.authors_init_bound(784, 500) == pytest.approx(4 * math.sqrt(6 / 1284))
     assert w_norms.min() > math.sqrt(10) and r_norms.min() > math.sqrt(10)  # about 4.4: the cap binds at once
     assert cv.share_at_cap(model, math.sqrt(10)) == 1.0
-    assert float(model.encoder[0].bias.abs().max()) == 0.0
+    assert float(model.encoder[0].bias.detach().abs().max()) == 0.0
     default = cv.MLPAutoencoder(784, (500,), "sigmoid")  # PyTorch's default: norms ≈ 0.6, far below the cap
     assert cv.share_at_cap(default, math.sqrt(10)) == 0.0
 
