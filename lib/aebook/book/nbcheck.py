@@ -40,6 +40,12 @@ def _tolerance(record: dict[str, Any]) -> Tolerance:
     return Tolerance.from_dict(record.get("tolerance"))
 
 
+def control_tolerance(record: dict[str, Any]) -> Tolerance:
+    """The tolerance of a claim record's control figures: the control's own when it keeps one, else the claim's."""
+    control = record.get("control") or {}
+    return Tolerance.from_dict(control["tolerance"]) if control.get("tolerance") else _tolerance(record)
+
+
 def _fmt(x: float) -> str:
     return "nan" if math.isnan(x) else f"{x:.6g}"
 
@@ -80,7 +86,7 @@ def compare_claims(committed: dict[str, Any], fresh: dict[str, Any]) -> list[str
         if bool(ca) != bool(cb):
             problems.append(f"claim {cid!r}: the control is {'gone' if ca else 'new'} (committed "
                             f"{ca.get('label', 'none')!r}, now {cb.get('label', 'none')!r})")
-        ctol = Tolerance.from_dict(ca["tolerance"]) if ca.get("tolerance") else tol
+        ctol = control_tolerance(a)
         for name in [n for n in ca.get("measured", {}) if n in cb.get("measured", {})]:
             x, y = float(ca["measured"][name]), float(cb["measured"][name])
             if not ctol.agree(x, y, name):
