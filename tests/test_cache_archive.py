@@ -92,3 +92,42 @@ def test_the_command_line_packs_and_unpacks(tmp_path):
     assert unpacked.returncode == 0 and "1 of 1 files added" in unpacked.stdout
     missing = run("unpack", str(tmp_path / "nothing.pack"))
     assert missing.returncode == 2 and "no pack manifest" in missing.stderr
+
+
+def test_an_interrupted_stacked_run_moves_in_a_pack_and_resumes_there(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from aebook import budget
+    from aebook.stacked import train_stacked
+
+    def make():
+        return MLPAutoencoder(64, (32,), "relu")
+
+    configs = [TrainConfig(steps=60, batch_size=50, seed=s) for s in (0, 1)]
+    straight = train_stacked(make, DATA, configs, cache_dir=tmp_path / "reference")
+    here, there = tmp_path / "here", tmp_path / "there"
+    clock = iter(range(10_000))
+    monkeypatch.setattr(budget, "time", SimpleNamespace(time=lambda: float(next(clock))))
+    monkeypatch.setenv("AEBOOK_DEADLINE", "25")
+    with pytest.raises(budget.TimeBudgetExceeded):
+        train_stacked(make, DATA, configs, cache_dir=here)
+    monkeypatch.delenv("AEBOOK_DEADLINE")
+    assert [p.name.split("-")[0] for p in cache_files(here)] == ["stacked"]
+    pack(tmp_path / "move" / "w.pack", here, piece_bytes=4096)
+    assert list(unpack(tmp_path / "move" / "w.pack", there).values()) == ["added"]
+    done = int(torch.load(cache_files(there)[0], weights_only=True)["step"])
+    assert 0 < done < 60
+    import aebook.stacked as stacked
+
+    drawn, draw = [], stacked.batch_indices
+
+    def counted(n, batch_size, seed, step):
+        drawn.append(step)
+        return draw(n, batch_size, seed, step)
+
+    monkeypatch.setattr(stacked, "batch_indices", counted)
+    resumed = train_stacked(make, DATA, configs, cache_dir=there)
+    assert min(drawn) == done  # carried on from the moved checkpoint, not from step 0
+    for a, b in zip(resumed, straight):
+        assert len(a.history["loss"]) == 60
+        assert torch.equal(_weights(a), _weights(b))

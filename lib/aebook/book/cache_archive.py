@@ -1,6 +1,6 @@
 """Move the weight cache between machines in pieces: ``python -m aebook cache pack FILE`` / ``unpack FILE``.
 
-``pack`` writes every finished run (``<key>.pt``) and checkpoint (``<key>.ckpt``) of the cache as one tar stream cut
+``pack`` writes every finished run (``<key>.pt``) and checkpoint (``<key>.ckpt``, ``stacked-<group>.ckpt``) of the cache as one tar stream cut
 into pieces ``FILE.000``, ``FILE.001``, ... of at most ``piece_bytes`` (16 MB by default, what a GPU machine lent for
 ten minutes can hand back), and ``FILE`` itself, a JSON manifest with each piece's and each file's size and SHA-256.
 ``unpack`` checks every piece, then writes each file into the cache through a temporary name: a finished run is
@@ -24,7 +24,7 @@ from typing import Any
 from aebook.paths import cache_dir, write_atomic
 
 PIECE_BYTES = 16 * 1000 * 1000
-_NAME = re.compile(r"^[0-9a-f]{16}\.(pt|ckpt)$")
+_NAME = re.compile(r"^(stacked-)?[0-9a-f]{16}\.(pt|ckpt)$")  # a run, or a checkpoint of one or of a stacked group
 
 
 class ArchiveError(ValueError):
