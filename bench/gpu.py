@@ -1,14 +1,18 @@
 """Benchmark: training steps per second for each model family of the book, the book's loop (``aebook.train.train``)
 against stacked training (``aebook.stacked.train_stacked``, M members in one vectorised step), with the GPU's SM use
 where ``nvidia-smi`` is present. Ratios are measured in one run, on the same device, models and batch sizes.
+Then the two grids the book trains stacked, at the quick profile's sizes: disks/04's regularised networks (one per
+type and λ) and one activation's group of conservative/02's Table 1 models, each member alone against the group.
 
-Run: .venv/bin/python bench/gpu.py [--device cpu|cuda|auto] [--steps 30] [--members 8] [--only disks,ood]
+Run: .venv/bin/python bench/gpu.py [--device cpu|cuda|auto] [--steps 30] [--members 8] [--only disks,ood,grids]
 Random inputs of the right shapes stand in for the data: a step's cost does not depend on the pixels.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import shutil
 import subprocess
 import tempfile
@@ -118,6 +122,66 @@ def time_stacked(family: Family, data: torch.Tensor, steps: int, members: int, d
     return (time.perf_counter() - t0) / steps / members, sm.mean()
 
 
+def time_grids(steps: int, dev: torch.device) -> list[tuple[str, int, float, float]]:
+    """Seconds per step and per member of the book's two stacked grids, each member alone and the group at once."""
+    import numpy as np
+
+    from aebook.data.disks import disk_images
+    from aebook.experiments import conservative as cv
+    from aebook.experiments.disks import regularised_grid, train_on_radii
+    from aebook.regularisers import code_amplitude, locality, weight_l2
+
+    rows = []
+    probe = torch.from_numpy(disk_images(np.linspace(2, 32, 16), 64))
+    settings = [("none", 0.0), ("type 1", 1e-9), ("type 1", 1e-8), ("type 2", 1e-4), ("type 2", 1e-3),
+                ("type 3", 1e-4), ("type 3", 1e-3)]
+    penalty = {"none": lambda lam: [], "type 1": lambda lam: [locality(lam)], "type 2": lambda lam: [weight_l2(lam)],
+               "type 3": lambda lam: [weight_l2(lam, ("encoder",))]}
+    common = dict(size=64, n_train=3000, exclude=[(11.0, 18.0)], steps=steps, batch_size=64, lr=3e-3, device=str(dev))
+    with tempfile.TemporaryDirectory() as scratch, _cache_at(scratch):
+        _sync(dev)
+        t0 = time.perf_counter()
+        for kind, lam in settings:
+            train_on_radii(callbacks=[*penalty[kind](lam), code_amplitude(probe)], extra_key={"bench": [kind, lam]},
+                           **common)
+        _sync(dev)
+        alone = (time.perf_counter() - t0) / steps / len(settings)
+        t0 = time.perf_counter()
+        regularised_grid(settings, [0], probe, **common)
+        _sync(dev)
+        rows.append(("disks/04 grid (types × λ, 64², batch 64)", len(settings), alone,
+                     (time.perf_counter() - t0) / steps / len(settings)))
+    data = torch.rand(1000, 784, generator=torch.Generator().manual_seed(0))
+    members = [(0.0, False), (0.0, True), (0.1, False), (0.1, True)]
+    mnist = dict(hidden=(500,), epochs=steps / 10, batch_size=100, init="authors", device=str(dev))
+    with tempfile.TemporaryDirectory() as scratch, _cache_at(scratch):
+        _sync(dev)
+        t0 = time.perf_counter()
+        for lam, wl in members:
+            cv.train_mnist_ae(data, "sigmoid", contractive_weight=lam, weight_length=wl, **mnist)
+        _sync(dev)
+        alone = (time.perf_counter() - t0) / steps / len(members)
+        t0 = time.perf_counter()
+        cv.train_mnist_ae_group(data, "sigmoid", members, **mnist)
+        _sync(dev)
+        rows.append(("conservative/02 group (AE/CAE × wl, 784-500)", len(members), alone,
+                     (time.perf_counter() - t0) / steps / len(members)))
+    return rows
+
+
+@contextlib.contextmanager
+def _cache_at(folder: str):
+    before = os.environ.get("AEBOOK_CACHE_DIR")
+    os.environ["AEBOOK_CACHE_DIR"] = folder
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["AEBOOK_CACHE_DIR"]
+        else:
+            os.environ["AEBOOK_CACHE_DIR"] = before
+
+
 def main() -> None:
     """Print, per family, ms per step of the loop and of stacked training (per member), their ratio and SM use."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -139,6 +203,11 @@ def main() -> None:
         stacked, sm_stacked = time_stacked(family, data, args.steps, args.members, dev)
         print(f"| {family.name} | {family.batch} | {loop * 1e3:.2f} | {stacked * 1e3:.2f} | {loop / stacked:.2f}× "
               f"| {sm_loop} | {sm_stacked} |", flush=True)
+    if not words or "grids" in words:
+        print("\n| grid the book trains stacked | members | each alone ms/step/model | stacked ms/step/model | speed-up |")
+        print("|---|---:|---:|---:|---:|")
+        for name, n, alone, together in time_grids(args.steps, dev):
+            print(f"| {name} | {n} | {alone * 1e3:.2f} | {together * 1e3:.2f} | {alone / together:.2f}× |", flush=True)
     if dev.type != "cuda":
         print("\nNo CUDA device: CUDA graphs and SM use are not measured; the ratios are the CPU's.")
 

@@ -3,7 +3,7 @@ constraint of paper 003, and a logger of the code's amplitude."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -15,55 +15,80 @@ from aebook.train import Callback, StepContext
 PARTS = ("encoder", "decoder")
 
 
+def locality_pairs(seed: int, step: int, n: int) -> torch.Tensor:
+    """The partner of each of ``n`` batch elements at a step: a roll by a shift drawn from (seed, step), so never
+    the element itself (unless n = 1)."""
+    g = torch.Generator().manual_seed(seed * 7_919 + step)
+    shift = int(torch.randint(1, n, (1,), generator=g)) if n > 1 else 0
+    return torch.roll(torch.arange(n), shift)
+
+
+def locality_value(x: torch.Tensor, z: torch.Tensor, pairs: torch.Tensor) -> torch.Tensor:
+    """mean((‖x − x'‖² − ‖z − z'‖²)²) over the batch, x' = x[pairs] and z' = z[pairs] (type 1's ψ, unweighted)."""
+    dx = ((x - x[pairs]) ** 2).flatten(1).sum(dim=1)
+    dz = ((z - z[pairs]) ** 2).flatten(1).sum(dim=1)
+    return ((dx - dz) ** 2).mean()
+
+
 def locality(lam: float, seed: int = 0) -> Callback:
     """Type 1: λ·mean((‖x − x'‖² − ‖E(x) − E(x')‖²)²), x' a random other element of the batch."""
 
     def penalty(ctx: StepContext) -> torch.Tensor:
         x = ctx.batch
-        g = torch.Generator().manual_seed(seed * 7_919 + ctx.step)
-        shift = int(torch.randint(1, len(x), (1,), generator=g)) if len(x) > 1 else 0
-        perm = torch.roll(torch.arange(len(x)), shift)  # a random neighbour, never the element itself
-        z = ctx.model.encode(x).flatten(1)
-        dx = ((x - x[perm]) ** 2).flatten(1).sum(dim=1)
-        dz = ((z - z[perm]) ** 2).sum(dim=1)
-        value = ((dx - dz) ** 2).mean()
-        ctx.logs["locality"] = float(value.detach())
+        pairs = locality_pairs(seed, ctx.step, len(x)).to(x.device)
+        value = locality_value(x, ctx.model.encode(x), pairs)
+        ctx.logs["locality"] = value.detach()
         return lam * value
 
     return penalty
+
+
+def _check_parts(parts: Sequence[str]) -> None:
+    unknown = set(parts) - set(PARTS)
+    if unknown:
+        raise ValueError(f"unknown model part(s) {sorted(unknown)}: use {PARTS}")
+
+
+def conv_weight_sum(model: nn.Module, parts: Sequence[str]) -> torch.Tensor:
+    """Σ‖w‖² over the weights (not the biases) of the named parts of the model, in parameter order.
+
+    A parameter belongs to a part when its name starts with the part's name (``encoder_convs.0.weight`` belongs to
+    ``encoder``).
+    """
+    _check_parts(parts)
+    weights = [p for name, p in model.named_parameters()
+               if name.endswith("weight") and any(name.startswith(part) for part in parts)]
+    if not weights:
+        raise ValueError(f"the model has no weight named after {tuple(parts)}")
+    return sum((w**2).sum() for w in weights)
 
 
 def weight_l2(lam: float, parts: Sequence[str] = PARTS) -> Callback:
     """Types 2 and 3: λ·Σ‖w‖² over the convolution weights (not the biases) of the named parts of the model.
 
-    ``parts=("encoder", "decoder")`` is type 2, ``parts=("encoder",)`` type 3. A parameter belongs to a part when
-    its name starts with the part's name (``encoder_convs.0.weight`` belongs to ``encoder``).
+    ``parts=("encoder", "decoder")`` is type 2, ``parts=("encoder",)`` type 3 (see ``conv_weight_sum``).
     """
-    unknown = set(parts) - set(PARTS)
-    if unknown:
-        raise ValueError(f"unknown model part(s) {sorted(unknown)}: use {PARTS}")
+    _check_parts(parts)
 
     def penalty(ctx: StepContext) -> torch.Tensor:
-        weights = [
-            p for name, p in ctx.model.named_parameters()
-            if name.endswith("weight") and any(name.startswith(part) for part in parts)
-        ]
-        if not weights:
-            raise ValueError(f"the model has no weight named after {tuple(parts)}")
-        value = sum((w**2).sum() for w in weights)
-        ctx.logs["weight_l2"] = float(value.detach())
+        value = conv_weight_sum(ctx.model, parts)
+        ctx.logs["weight_l2"] = value.detach()
         return lam * value
 
     return penalty
+
+
+def code_amplitude_of(model: nn.Module, probe: torch.Tensor) -> torch.Tensor:
+    """The mean |z| of the codes of a fixed probe set, without gradients."""
+    with torch.no_grad():
+        return model.encode(probe).abs().mean()
 
 
 def code_amplitude(probe: torch.Tensor) -> Callback:
     """Log the mean |z| of a fixed probe set at every step (under ``history['code_amplitude']``); adds no loss."""
 
     def log(ctx: StepContext) -> None:
-        with torch.no_grad():
-            z = ctx.model.encode(probe.to(ctx.batch.device))
-        ctx.logs["code_amplitude"] = float(z.abs().mean())
+        ctx.logs["code_amplitude"] = code_amplitude_of(ctx.model, probe.to(ctx.batch.device))
         return None
 
     return log
@@ -76,16 +101,20 @@ def contractive(lam: float) -> Callback:
     """
 
     def penalty(ctx: StepContext) -> torch.Tensor:
-        model = ctx.model
-        first = model.encoder[0]
-        if not isinstance(first, nn.Linear) or model.activation not in ("sigmoid", "relu", "tanh"):
-            raise ValueError("the contractive penalty needs an MLPAutoencoder with a sigmoid, ReLU or tanh layer")
-        pre = first(ctx.batch.flatten(1))
-        value = (derivative(model.activation, pre) ** 2 * (first.weight**2).sum(dim=1)).sum(dim=1).mean()
-        ctx.logs["contractive"] = float(value.detach())
+        value = contractive_value(ctx.model, ctx.batch)
+        ctx.logs["contractive"] = value.detach()
         return lam * value
 
     return penalty
+
+
+def contractive_value(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """mean ‖∂h/∂x‖²_F over the batch, h = σ(Wx + b) the first hidden layer of an ``MLPAutoencoder`` (unweighted)."""
+    first = model.encoder[0]
+    if not isinstance(first, nn.Linear) or model.activation not in ("sigmoid", "relu", "tanh"):
+        raise ValueError("the contractive penalty needs an MLPAutoencoder with a sigmoid, ReLU or tanh layer")
+    pre = first(x.flatten(1))
+    return (derivative(model.activation, pre) ** 2 * (first.weight**2).sum(dim=1)).sum(dim=1).mean()
 
 
 @dataclass(frozen=True)
@@ -100,9 +129,28 @@ class WeightLength:
 
     def __call__(self, model: nn.Module) -> None:
         """Rescale, in place, every filter whose norm exceeds ``max_norm``."""
-        for part, dim in (("encoder", 1), ("decoder", 0)):
+        for part, dim in FILTER_AXES.items():
             for layer in getattr(model, part).modules():
                 if isinstance(layer, nn.Linear):
-                    w = layer.weight
-                    norms = w.norm(dim=dim, keepdim=True)
-                    w.mul_(torch.clamp(self.max_norm / norms.clamp_min(1e-12), max=1.0))
+                    layer.weight.mul_(filter_scale(layer.weight, dim, self.max_norm))
+
+    def stacked(self, params: Mapping[str, torch.Tensor], args: Mapping[str, torch.Tensor]) -> None:
+        """The same clip on stacked weights (first axis: the members of ``aebook.stacked.train_stacked``), applied to
+        the members whose ``weight_length`` argument is 1. The ``nn.Linear`` weights of the encoder and decoder are
+        the parameters ``encoder.<i>.weight`` and ``decoder.<i>.weight`` of two axes per member."""
+        active = args["weight_length"] > 0
+        for name, w in params.items():
+            part = name.split(".")[0]
+            if part in FILTER_AXES and name.endswith(".weight") and w.dim() == 3:
+                scale = filter_scale(w, FILTER_AXES[part] + 1, self.max_norm)
+                w.mul_(torch.where(active.view(-1, 1, 1), scale, torch.ones_like(scale)))
+
+
+#: The axis of an ``nn.Linear`` weight along which one filter lies: what an encoder unit reads is a row, what a
+#: decoder unit writes a column.
+FILTER_AXES = {"encoder": 1, "decoder": 0}
+
+
+def filter_scale(w: torch.Tensor, dim: int, max_norm: float) -> torch.Tensor:
+    """The factor (at most 1) that brings each filter of ``w`` (its norm taken along ``dim``) to at most ``max_norm``."""
+    return torch.clamp(max_norm / w.norm(dim=dim, keepdim=True).clamp_min(1e-12), max=1.0)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import hashlib
+import inspect
 import json
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -35,12 +36,22 @@ from aebook.train import (
     make_optimizer,
     save_atomic,
     settings_key,
+    source_digest,
     train_threads,
 )
 
-#: ``loss(model, batch, **member_args)``: the loss of one member on its batch; ``member_args`` are its own floats
-#: (a regulariser's weight, say), passed as 0-d tensors.
-StackedLoss = Callable[..., torch.Tensor]
+#: ``loss(model, batch, **member_args, **step_args)``: the loss of one member on its batch; ``member_args`` are its
+#: own floats (a regulariser's weight, say), passed as 0-d tensors, ``step_args`` what ``step_args(step)`` gives it
+#: for this step (a random pairing, say). It returns the objective, or ``(objective, logs)`` where ``logs`` maps
+#: names to 0-d tensors kept in the history (``logs["loss"]``, when given, is recorded as the loss in place of the
+#: objective: the reconstruction error without its regularisers, as ``train()`` records it).
+StackedLoss = Callable[..., torch.Tensor | tuple[torch.Tensor, dict[str, torch.Tensor]]]
+#: ``step_args(step)``: per-step inputs of every member, each a tensor whose first axis runs over the members.
+StepArgs = Callable[[int], Mapping[str, torch.Tensor]]
+#: ``constraint(params, member_args)``: changes the stacked parameters in place after every optimiser step (a
+#: projection such as a norm clip); ``params`` are named as in one member's ``state_dict``, with the members on the
+#: first axis, and ``member_args`` holds every member's arguments (one value per member).
+StackedConstraint = Callable[[Mapping[str, torch.Tensor], Mapping[str, torch.Tensor]], None]
 
 
 def mse_loss(model: nn.Module, batch: torch.Tensor) -> torch.Tensor:
@@ -54,9 +65,18 @@ class _LossOf(nn.Module):
     def __init__(self, model: nn.Module, loss: StackedLoss) -> None:
         super().__init__()
         self.model, self.loss = model, loss
+        takes = inspect.signature(loss).parameters.values()
+        # the arguments the loss names (a member argument meant for a constraint only is not passed to it)
+        self.names = None if any(p.kind is p.VAR_KEYWORD for p in takes) else {p.name for p in takes}
 
-    def forward(self, batch: torch.Tensor, args: dict[str, torch.Tensor]) -> torch.Tensor:
-        return self.loss(self.model, batch, **args)
+    def forward(self, batch: torch.Tensor, args: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict]:
+        if self.names is not None:
+            args = {name: value for name, value in args.items() if name in self.names}
+        out = self.loss(self.model, batch, **args)
+        objective, logs = out if isinstance(out, tuple) else (out, {})
+        logs = {name: value.detach() for name, value in logs.items()}
+        logs.setdefault("loss", objective.detach())
+        return objective, logs
 
 
 def _initial(make_model: Callable[[], nn.Module], seed: int) -> nn.Module:
@@ -96,6 +116,9 @@ def train_stacked(
     *,
     loss: StackedLoss = mse_loss,
     member_args: Sequence[Mapping[str, float]] | None = None,
+    step_args: StepArgs | None = None,
+    constraint: StackedConstraint | None = None,
+    snapshot_steps: Sequence[int] = (),
     extra_key: Mapping[str, Any] | None = None,
     device: str = "auto",
     cache: bool = True,
@@ -104,7 +127,11 @@ def train_stacked(
 ) -> list[TrainResult]:
     """Train one member per config (and per data tensor and argument set, when given) in one vectorised loop.
 
-    ``data`` is one tensor shared by every member or one per member. Finished members are cached one by one under
+    ``data`` is one tensor shared by every member or one per member (equal tensors are held once). ``step_args``
+    gives per-step inputs (see ``StepArgs``); it must be a function of the step alone, and a module-level function
+    or one whose settings are in ``extra_key`` (its name and source enter the key). ``constraint`` runs after every
+    optimiser step (see ``StackedConstraint``; a bound method's object enters the key by its ``repr``), and the
+    weights after each of ``snapshot_steps`` steps are kept as each member's ``snapshots``, as in ``train()``. Finished members are cached one by one under
     keys of their own (distinct from ``train()``'s: the arithmetic differs in the last bits); a run is checkpointed
     every ``CHECKPOINT_SECONDS`` and on interruption, resumes from it, and stops at ``$AEBOOK_DEADLINE`` like
     ``train()``. ``randomness`` is vmap's: "error" for deterministic models, "different" for a model that samples
@@ -116,8 +143,14 @@ def train_stacked(
     extra = dict(extra_key or {})
     dev = resolve_device(device)
     models = [_initial(make_model, c.seed) for c in configs]
-    keys = [settings_key(m, d, c, {**extra, "stacked_loss": f"{loss.__module__}.{loss.__qualname__}",
-                                   "member_args": a, "stacked": True})
+    wanted = sorted(set(int(s) for s in snapshot_steps))
+    if wanted and (wanted[0] < 0 or wanted[-1] > configs[0].steps):
+        raise ValueError(f"snapshot steps must lie in [0, {configs[0].steps}], got {wanted}")
+    spec = {**extra, "stacked_loss": _describe(loss), "stacked": True}
+    for name, fn in (("step_args", step_args), ("constraint", constraint)):
+        if fn is not None:  # only when present, so that keys of runs without them stay what they were
+            spec[name] = _describe(fn)
+    keys = [settings_key(m, d, c, {**spec, "member_args": a}, snapshot_steps=wanted)
             for m, d, c, a in zip(models, datas, configs, args)]
     folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     finals = [folder / f"{k}.pt" for k in keys]
@@ -128,10 +161,13 @@ def train_stacked(
     wrapped = _LossOf(copy.deepcopy(models[0]), loss).to("meta")  # the architecture only: weights come stacked
     params, buffers = stack_module_state([_LossOf(m, loss).to(dev) for m in models])
     optimizer = make_optimizer(config.optimizer, params.values(), config.lr, config.weight_decay, dev)
-    stacked_data = torch.stack(datas).to(dev) if len(datas) > 1 and datas[0] is not datas[-1] else None
-    shared = datas[0].to(dev) if stacked_data is None else None
+    distinct, which = _distinct(datas)
+    stacked_data = torch.stack(distinct).to(dev)
+    which = which.to(dev)
     arg_tensors = {name: torch.tensor([a[name] for a in args], dtype=torch.float32, device=dev) for name in args[0]}
-    history: list[torch.Tensor] = []
+    history: dict[str, list[torch.Tensor]] = {}
+    snapshots: dict[int, dict[str, torch.Tensor]] = {}  # step → stacked state (on the CPU)
+    member_params = {name.removeprefix("model."): value for name, value in params.items()}
     start, seconds = 0, 0.0
     group = hashlib.sha256(json.dumps(keys).encode()).hexdigest()[:16]
     ckpt = folder / f"stacked-{group}.ckpt"
@@ -141,9 +177,15 @@ def train_stacked(
             for name, value in state["params"].items():
                 params[name].copy_(value)
         optimizer.load_state_dict(state["optimizer"])
-        history, start, seconds = list(state["history"]), int(state["step"]), float(state["seconds"])
+        history = {name: list(table) for name, table in state["history"].items()}
+        start, seconds, snapshots = int(state["step"]), float(state["seconds"]), state.get("snapshots", {})
 
-    def member_loss(p: dict, b: dict, batch: torch.Tensor, a: dict) -> torch.Tensor:
+    def snapshot(step: int) -> None:
+        if step in wanted:
+            snapshots[step] = {name.removeprefix("model."): value.detach().cpu().clone()
+                               for name, value in {**params, **buffers}.items()}
+
+    def member_loss(p: dict, b: dict, batch: torch.Tensor, a: dict) -> tuple[torch.Tensor, dict]:
         return functional_call(wrapped, (p, b), (batch, a))
 
     losses_of = vmap(member_loss, in_dims=(0, 0, 0, 0), randomness=randomness)
@@ -152,8 +194,8 @@ def train_stacked(
         if cache:
             folder.mkdir(parents=True, exist_ok=True)
             save_atomic({"params": {k: v.detach() for k, v in params.items()}, "optimizer": optimizer.state_dict(),
-                          "history": torch.stack(history) if history else torch.empty(0, len(models)),
-                          "step": step, "seconds": elapsed}, ckpt)
+                          "history": {name: torch.stack(table) for name, table in history.items() if table},
+                          "snapshots": snapshots, "step": step, "seconds": elapsed}, ckpt)
 
     t0 = last = time.perf_counter()
     stop_at = budget.deadline()
@@ -163,45 +205,77 @@ def train_stacked(
         try:
             for step in range(start, config.steps):
                 budget.check(stop_at, "stacked training")
+                snapshot(step)
                 idx = torch.stack([batch_indices(n, config.batch_size, c.seed, step) for c in configs]).to(dev)
-                if shared is not None:
-                    batches = shared[idx]
-                else:
-                    batches = stacked_data[torch.arange(len(models), device=dev)[:, None], idx]
-                losses = losses_of(params, buffers, batches, arg_tensors)
+                batches = stacked_data[which[:, None], idx]
+                step_inputs = arg_tensors
+                if step_args is not None:
+                    step_inputs = {**arg_tensors, **{k: v.to(dev) for k, v in step_args(step).items()}}
+                objectives, logs = losses_of(params, buffers, batches, step_inputs)
                 optimizer.zero_grad(set_to_none=True)
-                losses.sum().backward()  # member i's loss reaches only member i's parameters
+                objectives.sum().backward()  # member i's loss reaches only member i's parameters
                 optimizer.step()
-                history.append(losses.detach())
+                if constraint is not None:
+                    with torch.no_grad():
+                        constraint(member_params, arg_tensors)
+                for name, value in logs.items():
+                    history.setdefault(name, []).append(value)
                 now = time.perf_counter()
                 if (step + 1) % config.checkpoint_every == 0 and now - last >= CHECKPOINT_SECONDS:
                     save_checkpoint(step + 1, seconds + now - t0)
                     last = now
         except BaseException:
-            save_checkpoint(len(history), seconds + time.perf_counter() - t0)  # every finished step is kept
+            done = min((len(table) for table in history.values()), default=start)
+            history = {name: table[:done] for name, table in history.items()}
+            save_checkpoint(done, seconds + time.perf_counter() - t0)  # every finished step is kept
             raise
     seconds += time.perf_counter() - t0
-    table = torch.stack(history).T.tolist() if history else [[] for _ in models]
+    snapshot(config.steps)
+    tables = {name: torch.stack(table).T.tolist() for name, table in history.items() if table}
     results = []
     for i, (model, key, final) in enumerate(zip(models, keys, finals)):
         model.load_state_dict({name.removeprefix("model."): value[i].detach().clone()
                                for name, value in {**params, **buffers}.items()})
         model.to(dev).eval()
-        record = {"loss": table[i]}
+        record = {name: table[i] for name, table in tables.items()} or {"loss": []}
+        own = {step: {name: value[i].clone() for name, value in state.items()} for step, state in snapshots.items()}
         if cache:
             folder.mkdir(parents=True, exist_ok=True)
             save_atomic({"state_dict": model.state_dict(), "history": record, "seconds": seconds / len(models),
-                          "snapshots": {}}, final)
-        results.append(TrainResult(model, record, key, False, seconds / len(models), str(dev)))
+                          "snapshots": own}, final)
+        results.append(TrainResult(model, record, key, False, seconds / len(models), str(dev), own))
     ckpt.unlink(missing_ok=True)
     return results
+
+
+def _describe(fn: Callable) -> str:
+    """A function's name and a digest of its source, for the cache key."""
+    name = f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', type(fn).__name__)}"
+    bound = f"[{getattr(fn, '__self__')!r}]" if inspect.ismethod(fn) else ""
+    return f"{name}{bound}:{source_digest(fn)[:12]}"
+
+
+def _distinct(datas: Sequence[torch.Tensor]) -> tuple[list[torch.Tensor], torch.Tensor]:
+    """The distinct data tensors (by identity, then by value) and, per member, the index of its own."""
+    distinct: list[torch.Tensor] = []
+    which = []
+    for d in datas:
+        for i, seen in enumerate(distinct):
+            if d is seen or torch.equal(d, seen):
+                which.append(i)
+                break
+        else:
+            which.append(len(distinct))
+            distinct.append(d)
+    return distinct, torch.tensor(which)
 
 
 def _load(model: nn.Module, path: Path, key: str, dev: torch.device) -> TrainResult:
     stored = torch.load(path, map_location=dev, weights_only=True)
     model.to(dev).load_state_dict(stored["state_dict"])
     model.eval()
-    return TrainResult(model, stored["history"], key, True, float(stored["seconds"]), str(dev), {})
+    return TrainResult(model, stored["history"], key, True, float(stored["seconds"]), str(dev),
+                       stored.get("snapshots", {}))
 
 
 def config_for(seed: int, base: TrainConfig) -> TrainConfig:

@@ -66,7 +66,7 @@ class StepContext:
     model: nn.Module
     batch: torch.Tensor
     loss: torch.Tensor
-    logs: dict[str, float] = field(default_factory=dict)
+    logs: dict[str, torch.Tensor | float] = field(default_factory=dict)  # read back every few hundred steps
 
 
 #: A callback may return a tensor, which is added to the loss (a regulariser), or ``None`` (logging only).
@@ -101,7 +101,8 @@ def tensor_digest(t: torch.Tensor) -> str:
     return h.hexdigest()
 
 
-def _source_digest(obj: Any) -> str:
+def source_digest(obj: Any) -> str:
+    """A SHA-256 of an object's source code (empty when it has none to read): a change to it changes a cache key."""
     try:
         source = inspect.getsource(obj)
     except (OSError, TypeError):
@@ -128,9 +129,9 @@ def settings_key(
     }
     spec = {
         "model": f"{type(model).__module__}.{type(model).__qualname__}",
-        "model_source": _source_digest(type(model)),
+        "model_source": source_digest(type(model)),
         "loss": f"{getattr(loss_fn, '__module__', '')}.{getattr(loss_fn, '__qualname__', type(loss_fn).__name__)}",
-        "loss_source": _source_digest(loss_fn),
+        "loss_source": source_digest(loss_fn),
         "architecture": repr(model),
         "settings": settings,
         "shapes": {k: list(v.shape) for k, v in model.state_dict().items()},
@@ -139,7 +140,7 @@ def settings_key(
         "extra": extra,
     }
     if constraints:  # only when present, so that keys of runs without constraints stay what they were
-        spec["constraints"] = [(repr(c), _source_digest(type(c))) for c in constraints]
+        spec["constraints"] = [(repr(c), source_digest(type(c))) for c in constraints]
     if snapshot_steps:  # likewise: a stored run without these snapshots must not be taken for one with them
         spec["snapshot_steps"] = sorted(set(int(s) for s in snapshot_steps))
     blob = json.dumps(spec, sort_keys=True, default=str).encode()

@@ -14,7 +14,8 @@ from aebook.analysis.jacobian import curl_2d, jacobians
 from aebook.data.planar import planar_points
 from aebook.device import model_device
 from aebook.models.mlp import ACTIVATIONS, MLPAutoencoder
-from aebook.regularisers import WeightLength, contractive
+from aebook.regularisers import WeightLength, contractive, contractive_value
+from aebook.stacked import train_stacked
 from aebook.train import TrainConfig, TrainResult, reconstruction_mse, train
 
 
@@ -158,6 +159,20 @@ class LinearDecoderAutoencoder(nn.Module):
         return self.decode(self.encode(x))
 
 
+def _mnist_setup(data: torch.Tensor, activation: str, hidden: Sequence[int], epochs: float, batch_size: int,
+                 lr: float, init: str, seed: int, linear_decoder: bool = False) -> tuple[nn.Module, TrainConfig]:
+    """The model of ``train_mnist_ae`` (before training) and its training settings."""
+    if init not in ("pytorch", "authors"):
+        raise ValueError(f"init must be 'pytorch' or 'authors', got {init!r}")
+    steps = max(1, int(round(epochs * len(data) / batch_size)))
+    config = TrainConfig(steps=steps, batch_size=batch_size, lr=lr, seed=seed, checkpoint_every=max(steps // 4, 1))
+    if linear_decoder:
+        return LinearDecoderAutoencoder(data.shape[1], tuple(hidden), activation), config
+    if init == "authors":
+        return AuthorsInitAutoencoder(data.shape[1], tuple(hidden), activation), config
+    return MLPAutoencoder(data.shape[1], tuple(hidden), activation), config
+
+
 def train_mnist_ae(
     data: torch.Tensor,
     activation: str,
@@ -181,24 +196,45 @@ def train_mnist_ae(
     ``init="authors"`` initialises as the authors' Theano code (one hidden layer only); ``linear_decoder=True`` puts
     every hidden layer in the encoder and decodes with one linear map (:class:`LinearDecoderAutoencoder`).
     """
-    if init not in ("pytorch", "authors"):
-        raise ValueError(f"init must be 'pytorch' or 'authors', got {init!r}")
-    steps = max(1, int(round(epochs * len(data) / batch_size)))
-    config = TrainConfig(steps=steps, batch_size=batch_size, lr=lr, seed=seed, checkpoint_every=max(steps // 4, 1))
+    if linear_decoder and (init != "pytorch" or contractive_weight > 0):
+        raise ValueError("the linear-decoder model is trained without the authors' init or the CAE penalty")
+    model, config = _mnist_setup(data, activation, hidden, epochs, batch_size, lr, init, seed, linear_decoder)
     callbacks = [contractive(contractive_weight)] if contractive_weight > 0 else []
     constraints = [WeightLength(max_norm)] if weight_length else []
     name = ("CAE" if contractive_weight > 0 else "AE") + f" {activation}" + (" + wl" if weight_length else "")
-    if linear_decoder:
-        if init != "pytorch" or contractive_weight > 0:
-            raise ValueError("the linear-decoder model is trained without the authors' init or the CAE penalty")
-        model: nn.Module = LinearDecoderAutoencoder(data.shape[1], tuple(hidden), activation)
-    elif init == "authors":
-        model = AuthorsInitAutoencoder(data.shape[1], tuple(hidden), activation)
-    else:
-        model = MLPAutoencoder(data.shape[1], tuple(hidden), activation)
     return train(model, data, config,
                  callbacks=callbacks, constraints=constraints, snapshot_steps=snapshot_steps,
                  extra_key={"contractive": contractive_weight}, name=name, device=device)
+
+
+def cae_loss(model: nn.Module, batch: torch.Tensor, contractive: torch.Tensor) -> tuple[torch.Tensor, dict]:
+    """Reconstruction error plus ``contractive``·mean ‖∂h/∂x‖²_F (a weight of 0 is the plain AE); logs the error."""
+    error = reconstruction_mse(model, batch)
+    return error + contractive * contractive_value(model, batch), {"loss": error}
+
+
+def train_mnist_ae_group(
+    data: torch.Tensor,
+    activation: str,
+    members: Sequence[tuple[float, bool]],
+    *,
+    hidden: Sequence[int] = (500,),
+    epochs: float = 100,
+    batch_size: int = 100,
+    lr: float = 1e-3,
+    max_norm: float = 10**0.5,
+    init: str = "pytorch",
+    seed: int = 0,
+    snapshot_steps: Sequence[int] = (),
+    device: str = "auto",
+) -> list[TrainResult]:
+    """Train one autoencoder per (contractive weight, weight-length constraint) of ``members``, all with one
+    activation, together in one stacked run (``aebook.stacked``): each is the model ``train_mnist_ae`` gives with
+    those settings, up to float rounding (tests/test_conservative.py holds it to 1e-5)."""
+    model, config = _mnist_setup(data, activation, hidden, epochs, batch_size, lr, init, seed)
+    return train_stacked(lambda: copy.deepcopy(model), data, [config] * len(members), loss=cae_loss,
+                         member_args=[{"contractive": lam, "weight_length": float(wl)} for lam, wl in members],
+                         constraint=WeightLength(max_norm).stacked, snapshot_steps=snapshot_steps, device=device)
 
 
 def filter_norms(model: nn.Module) -> tuple[np.ndarray, np.ndarray]:

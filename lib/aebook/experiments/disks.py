@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,9 +11,12 @@ import torch
 from torch import nn
 
 from aebook.analysis import codes, images
+from aebook.device import resolve_device
 from aebook.data.disks import Interval, fitted_radius, sample_radii, shape_images
 from aebook.models.disk_ae import DiskAutoencoder
-from aebook.train import Callback, TrainConfig, TrainResult, train
+from aebook.regularisers import code_amplitude_of, conv_weight_sum, locality_pairs, locality_value
+from aebook.stacked import train_stacked
+from aebook.train import Callback, TrainConfig, TrainResult, reconstruction_mse, tensor_digest, train
 
 
 def train_on_radii(
@@ -40,6 +43,70 @@ def train_on_radii(
     config = TrainConfig(steps=steps, batch_size=batch_size, lr=lr, seed=seed)
     model = model if model is not None else DiskAutoencoder(size=size)
     return train(model, data, config, name=name, device=device, callbacks=callbacks, extra_key=extra_key)
+
+
+#: Paper 000 §3.2.4's regularisers by type: the share of λ each puts on (locality, encoder ℓ2, decoder ℓ2).
+REGULARISER_WEIGHTS = {"none": (0.0, 0.0, 0.0), "type 1": (1.0, 0.0, 0.0), "type 2": (0.0, 1.0, 1.0),
+                       "type 3": (0.0, 1.0, 0.0)}
+
+
+def regularised_loss(probe: torch.Tensor) -> Callable[..., tuple[torch.Tensor, dict[str, torch.Tensor]]]:
+    """The loss of one member of ``regularised_grid``: reconstruction error plus the three regularisers, each with
+    its own weight (zero for the types a member does not use); logs the error and the probe's code amplitude."""
+
+    def loss(model: nn.Module, batch: torch.Tensor, locality: torch.Tensor, encoder_l2: torch.Tensor,
+             decoder_l2: torch.Tensor, pairs: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        error = reconstruction_mse(model, batch)
+        objective = (error + locality * locality_value(batch, model.encode(batch), pairs)
+                     + encoder_l2 * conv_weight_sum(model, ("encoder",))
+                     + decoder_l2 * conv_weight_sum(model, ("decoder",)))
+        return objective, {"loss": error, "code_amplitude": code_amplitude_of(model, probe)}
+
+    return loss
+
+
+def regularised_grid(
+    settings: Sequence[tuple[str, float]],
+    seeds: Sequence[int],
+    probe: torch.Tensor,
+    *,
+    size: int = 64,
+    n_train: int = 3000,
+    r_max: float | None = None,
+    exclude: Sequence[Interval] = (),
+    steps: int = 1000,
+    batch_size: int = 64,
+    lr: float = 3e-3,
+    device: str = "auto",
+    make_model: Callable[[], nn.Module] | None = None,
+) -> dict[tuple[int, str, float], TrainResult]:
+    """Train one disk autoencoder per seed and (regulariser type, λ) of ``settings`` (paper 000 §3.2.4), all in one
+    stacked run; keyed ``(seed, type, λ)``.
+
+    Each member is what ``train_on_radii`` gives with the callbacks ``locality(λ, seed)`` (type 1),
+    ``weight_l2(λ)`` (type 2) or ``weight_l2(λ, ("encoder",))`` (type 3) and ``code_amplitude(probe)``: the same
+    data, batches, pairs and initial weights, up to float reassociation (tests/test_disks.py holds it to 1e-5).
+    """
+    unknown = {kind for kind, _ in settings} - set(REGULARISER_WEIGHTS)
+    if unknown:
+        raise ValueError(f"unknown regulariser type(s) {sorted(unknown)}: use {list(REGULARISER_WEIGHTS)}")
+    r_max = size / 2 if r_max is None else r_max
+    data = {seed: torch.from_numpy(shape_images("disk", sample_radii(n_train, r_max=r_max, exclude=exclude,
+                                                                     seed=seed), size)) for seed in seeds}
+    members = [(seed, kind, lam) for seed in seeds for kind, lam in settings]
+    member_seeds = [seed for seed, _, _ in members]
+
+    def pairs(step: int) -> dict[str, torch.Tensor]:
+        return {"pairs": torch.stack([locality_pairs(seed, step, batch_size) for seed in member_seeds])}
+
+    weights = [tuple(lam * w for w in REGULARISER_WEIGHTS[kind]) for _, kind, lam in members]
+    results = train_stacked(
+        make_model or (lambda: DiskAutoencoder(size=size)), [data[seed] for seed in member_seeds],
+        [TrainConfig(steps=steps, batch_size=batch_size, lr=lr, seed=seed) for seed in member_seeds],
+        loss=regularised_loss(probe.to(resolve_device(device))), step_args=pairs,
+        member_args=[{"locality": a, "encoder_l2": b, "decoder_l2": c} for a, b, c in weights],
+        extra_key={"amplitude_probe": tensor_digest(probe)}, device=device)
+    return dict(zip(members, results))
 
 
 @dataclass
