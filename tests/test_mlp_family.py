@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from aebook.models.mlp_family import MLPFamily
+from aebook.models.mlp_family import MLPFamily, member_family
 
 
 def test_members_compute_the_family_outputs():
@@ -13,6 +13,19 @@ def test_members_compute_the_family_outputs():
     for i, member in enumerate(family.members()):
         torch.testing.assert_close(member(x), out[i], rtol=1e-6, atol=1e-6)
         assert member.encode(x).shape == (4, family.latent_sizes[i])
+
+
+def test_a_member_family_computes_that_member_alone_and_draws_no_random_numbers():
+    torch.manual_seed(0)
+    family = MLPFamily([2, 5, 3], in_dim=12, hidden=(8, 6)).double()
+    x = torch.rand(4, 12, dtype=torch.float64)
+    state = torch.random.get_rng_state()
+    ones = [member_family(family, i) for i in range(3)]
+    assert torch.equal(torch.random.get_rng_state(), state)
+    for i, one in enumerate(ones):
+        assert one.latent_sizes == (family.latent_sizes[i],) and one.mask.dtype == torch.float64
+        assert one.weights[family.n_encoder_layers - 1].shape[1] == family.latent_sizes[i]  # no padding
+        torch.testing.assert_close(one(x)[0], family(x)[i], rtol=0, atol=1e-12)
 
 
 def test_batched_training_matches_training_each_member_alone():

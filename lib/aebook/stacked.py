@@ -131,11 +131,12 @@ def train_stacked(
     gives per-step inputs (see ``StepArgs``); it must be a function of the step alone, and a module-level function
     or one whose settings are in ``extra_key`` (its name and source enter the key). ``constraint`` runs after every
     optimiser step (see ``StackedConstraint``; a bound method's object enters the key by its ``repr``), and the
-    weights after each of ``snapshot_steps`` steps are kept as each member's ``snapshots``, as in ``train()``. Finished members are cached one by one under
-    keys of their own (distinct from ``train()``'s: the arithmetic differs in the last bits); a run is checkpointed
-    every ``CHECKPOINT_SECONDS`` and on interruption, resumes from it, and stops at ``$AEBOOK_DEADLINE`` like
-    ``train()``. ``randomness`` is vmap's: "error" for deterministic models, "different" for a model that samples
-    (each member then draws its own noise, so it matches a lone run in distribution only).
+    weights after each of ``snapshot_steps`` steps are kept as each member's ``snapshots``, as in ``train()``.
+    Finished members are cached one by one under keys of their own (distinct from ``train()``'s: the arithmetic
+    differs in the last bits); a run is checkpointed every ``CHECKPOINT_SECONDS`` and on interruption, resumes from
+    it, and stops at ``$AEBOOK_DEADLINE`` like ``train()``. ``randomness`` is vmap's: "error" for deterministic
+    models, "different" for a model that samples (each member then draws its own noise, so it matches a lone run in
+    distribution only).
     """
     datas = list(data) if isinstance(data, (list, tuple)) else [data] * len(configs)
     args = [dict(a) for a in member_args] if member_args is not None else [{} for _ in configs]
@@ -167,7 +168,7 @@ def train_stacked(
     arg_tensors = {name: torch.tensor([a[name] for a in args], dtype=torch.float32, device=dev) for name in args[0]}
     history: dict[str, list[torch.Tensor]] = {}
     snapshots: dict[int, dict[str, torch.Tensor]] = {}  # step → stacked state (on the CPU)
-    member_params = {name.removeprefix("model."): value for name, value in params.items()}
+    member_params = _member_names(params)
     start, seconds = 0, 0.0
     group = hashlib.sha256(json.dumps(keys).encode()).hexdigest()[:16]
     ckpt = folder / f"stacked-{group}.ckpt"
@@ -182,8 +183,8 @@ def train_stacked(
 
     def snapshot(step: int) -> None:
         if step in wanted:
-            snapshots[step] = {name.removeprefix("model."): value.detach().cpu().clone()
-                               for name, value in {**params, **buffers}.items()}
+            snapshots[step] = {name: value.detach().cpu().clone()
+                               for name, value in _member_names({**params, **buffers}).items()}
 
     def member_loss(p: dict, b: dict, batch: torch.Tensor, a: dict) -> tuple[torch.Tensor, dict]:
         return functional_call(wrapped, (p, b), (batch, a))
@@ -234,8 +235,8 @@ def train_stacked(
     tables = {name: torch.stack(table).T.tolist() for name, table in history.items() if table}
     results = []
     for i, (model, key, final) in enumerate(zip(models, keys, finals)):
-        model.load_state_dict({name.removeprefix("model."): value[i].detach().clone()
-                               for name, value in {**params, **buffers}.items()})
+        model.load_state_dict({name: value[i].detach().clone()
+                               for name, value in _member_names({**params, **buffers}).items()})
         model.to(dev).eval()
         record = {name: table[i] for name, table in tables.items()} or {"loss": []}
         own = {step: {name: value[i].clone() for name, value in state.items()} for step, state in snapshots.items()}
@@ -246,6 +247,11 @@ def train_stacked(
         results.append(TrainResult(model, record, key, False, seconds / len(models), str(dev), own))
     ckpt.unlink(missing_ok=True)
     return results
+
+
+def _member_names(stacked: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Stacked tensors under the member model's own names (``_LossOf`` holds the model as ``model``)."""
+    return {name.removeprefix("model."): value for name, value in stacked.items()}
 
 
 def _describe(fn: Callable) -> str:

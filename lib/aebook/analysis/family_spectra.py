@@ -1,11 +1,12 @@
-"""Spectra of J_I and J_L for every member of an :class:`~aebook.models.mlp_family.MLPFamily` at once (paper 002).
+"""Spectra of J_I and J_L for every member of an :class:`~aebook.models.mlp_family.MLPFamily` (paper 002).
 
 For an MLP the Jacobians are products of weight matrices and diagonal activation derivatives, so no autograd is
 needed: Df_enc(x) = W_k·D_{k-1}·…·D_1·W_1 and Df_dec(z) = D_out·W_out·…·D·W_{k+1}. Each product is formed from the
-latent side, so the largest intermediate is (models, points, d_max, n_in) and the d×d products
+latent side, so the largest intermediate is (points, d, n_in) and the d×d products
 Df_enc(x)·Df_dec(z) (same nonzero spectrum as J_I) and Df_enc(y)·Df_dec(z) (= J_L) never pass through an
 n_in×n_in matrix. The generic, autograd-based :func:`aebook.analysis.spectra.composed_spectra` gives the same
-eigenvalues member by member; this one is the fast path for a whole family.
+eigenvalues; this one is the fast path for a whole family (each member at its own latent size, all points of a
+chunk at once).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import torch
 
 from aebook.analysis.activations import derivative
 from aebook.analysis.spectra import Spectra
-from aebook.models.mlp_family import ACTIVATION_FUNCTIONS, MLPFamily
+from aebook.models.mlp_family import ACTIVATION_FUNCTIONS, MLPFamily, member_family
 
 
 def _pre_activations(family: MLPFamily, h: torch.Tensor, layers: range) -> list[torch.Tensor]:
@@ -66,22 +67,24 @@ def family_spectra(family: MLPFamily, x: torch.Tensor, chunk: int = 128,
     """Eigenvalues of J_I(x) (its d nonzero ones) and J_L(z) for each member: one Spectra (n, d) per member.
 
     ``x`` is (n, n_in) on the family's device; ``chunk`` points are processed at a time (memory grows as
-    models × chunk × d_max × n_in floats). The forward pass and the Jacobian products run in ``dtype`` (float64 by
-    default, on a copy of the family): in float32 the structural zero eigenvalues of a singular d×d product come out
-    as roundoff of about 1e-7 of the largest, too close to genuine small eigenvalues to set apart.
+    chunk × d × n_in floats). Each member runs on its own, at its own latent size: padded to the largest, the
+    family's smaller members would cost as much as its largest (twice the work for latent sizes 2 … 20). The forward
+    pass and the Jacobian products run in ``dtype`` (float64 by default, on a copy of the family): in float32 the
+    structural zero eigenvalues of a singular d×d product come out as roundoff of about 1e-7 of the largest, too
+    close to genuine small eigenvalues to set apart.
     """
     if family.mask.dtype != dtype:
         family = copy.deepcopy(family).to(dtype)
     x = x.reshape(len(x), -1).to(family.mask.device, family.mask.dtype)
-    small_i, small_l = [], []
-    for start in range(0, len(x), chunk):
-        xb = x[start : start + chunk].unsqueeze(0).expand(len(family.latent_sizes), -1, -1)
-        z = family.encode(xb)
-        y = family.decode(z)
-        small_i.append(_times_decoder_jacobian(family, _encoder_jacobian(family, xb), z).double().cpu())
-        small_l.append(_times_decoder_jacobian(family, _encoder_jacobian(family, y), z).double().cpu())
-    mats_i, mats_l = torch.cat(small_i, dim=1), torch.cat(small_l, dim=1)
     out = []
-    for i, d in enumerate(family.latent_sizes):
-        out.append(Spectra(torch.linalg.eigvals(mats_i[i, :, :d, :d]), torch.linalg.eigvals(mats_l[i, :, :d, :d])))
+    for i in range(len(family.latent_sizes)):
+        member = member_family(family, i)
+        small_i, small_l = [], []
+        for start in range(0, len(x), chunk):
+            xb = x[start : start + chunk].unsqueeze(0)
+            z = member.encode(xb)
+            y = member.decode(z)
+            small_i.append(_times_decoder_jacobian(member, _encoder_jacobian(member, xb), z)[0].double().cpu())
+            small_l.append(_times_decoder_jacobian(member, _encoder_jacobian(member, y), z)[0].double().cpu())
+        out.append(Spectra(torch.linalg.eigvals(torch.cat(small_i)), torch.linalg.eigvals(torch.cat(small_l))))
     return out

@@ -31,8 +31,8 @@ def symmetry_score(jac: torch.Tensor) -> torch.Tensor:
     """sqrt(‖(J + Jᵀ)/2‖²_F / ‖J‖²_F) for each square Jacobian in (n, d, d): 1 exactly when J is symmetric."""
     if jac.dim() != 3 or jac.shape[1] != jac.shape[2]:
         raise ValueError(f"expected square Jacobians (n, d, d), got {tuple(jac.shape)}")
-    sym = 0.5 * (jac + jac.transpose(1, 2))
-    return torch.sqrt((sym**2).sum(dim=(1, 2)) / (jac**2).sum(dim=(1, 2)))
+    # ‖(J + Jᵀ)/2‖²_F = (‖J‖²_F + tr(J²)) / 2, and tr(J²) = Σ_ij J_ij J_ji: two passes over J, no copies
+    return torch.sqrt(0.5 * (1 + (jac * jac.mT).sum(dim=(1, 2)) / (jac * jac).sum(dim=(1, 2))))
 
 
 def eigenvalues(jac: torch.Tensor) -> torch.Tensor:

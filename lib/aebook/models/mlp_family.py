@@ -111,3 +111,21 @@ def family_mse(model: MLPFamily, batch: torch.Tensor) -> torch.Tensor:
     """Loss for :func:`aebook.train.train`: the sum over members of each member's mean squared error."""
     target = batch.flatten(1)
     return ((model(target) - target) ** 2).mean(dim=(1, 2)).sum()
+
+
+def member_family(family: MLPFamily, i: int) -> MLPFamily:
+    """Member ``i`` alone, as a one-member family of its own latent size (no padding); the global RNG is untouched.
+
+    A function, not a method: the class's source enters the weight cache's keys, and a new method would orphan every
+    trained family.
+    """
+    d = family.latent_sizes[i]
+    with torch.random.fork_rng(devices=[]):  # the new family's initial weights are overwritten: draw nothing
+        one = MLPFamily([d], family.in_dim, family.hidden, family.activation, family.out_activation)
+    one = one.to(family.mask.device, family.mask.dtype)
+    with torch.no_grad():
+        for layer, (w, b, own_w, own_b) in enumerate(zip(family.weights, family.biases, one.weights, one.biases)):
+            rows, cols = family._block(layer, d)
+            own_w[0].copy_(w[i, :rows, :cols])
+            own_b[0].copy_(b[i, :rows])
+    return one
