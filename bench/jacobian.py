@@ -1,4 +1,6 @@
-"""Benchmark: batched Jacobians (vmap over jacrev, aebook.analysis.jacobian) against a per-point Python loop.
+"""Benchmark: batched Jacobians (vmap over jacrev, aebook.analysis.jacobian) against a per-point Python loop; then
+the symmetry score of ∂r/∂x (paper 003) through ``mlp_symmetry`` against the score of the full 784×784 Jacobians, for
+the three kinds of network the conservative chapter scores.
 
 Run: .venv/bin/python bench/jacobian.py [--n 64] [--device cpu|cuda|auto]. Prints the time of each method and
 their ratio, measured in the same run on the same model and points.
@@ -11,8 +13,10 @@ import time
 
 import torch
 
-from aebook.analysis.jacobian import jacobians
+from aebook.analysis.jacobian import jacobians, symmetry_score
+from aebook.analysis.symmetry import mlp_jacobian, mlp_symmetry
 from aebook.device import resolve_device
+from aebook.experiments.conservative import LinearDecoderAutoencoder
 from aebook.models.mlp import MLPAutoencoder
 
 
@@ -48,6 +52,18 @@ def main() -> None:
     torch.testing.assert_close(j_batched, j_loop, rtol=1e-4, atol=1e-5)
     print(f"device {dev}, {args.n} points, Jacobians of 784 × 784")
     print(f"per-point loop {t_loop:.3f} s, batched vmap {t_batched:.3f} s: batched is {t_loop / t_batched:.1f}× faster")
+    networks = {
+        "784-500-784 sigmoid (closed form)": MLPAutoencoder(784, (500,), "sigmoid"),
+        "784-500-250 sigmoid + linear 784 (split at 250)": LinearDecoderAutoencoder(784, (500, 250), "sigmoid"),
+        "ood family member, d = 20 (split at 20)": MLPAutoencoder(784, (128, 64, 32, 20), "relu", "tanh",
+                                                                  linear_code=True),
+    }
+    for name, net in networks.items():
+        net = net.to(dev).eval()
+        t_full, s_full = timed(lambda: symmetry_score(mlp_jacobian(net, x)))
+        t_fast, s_fast = timed(lambda: mlp_symmetry(net, x))
+        torch.testing.assert_close(s_fast, s_full, rtol=1e-4, atol=1e-5)
+        print(f"symmetry, {name}: full Jacobians {t_full:.3f} s, mlp_symmetry {t_fast:.4f} s: {t_full / t_fast:.1f}×")
 
 
 if __name__ == "__main__":
