@@ -114,7 +114,8 @@ def scoreboard_markdown(root: str | Path) -> str:
     return head + "\n".join(lines) + "\n" + legend
 
 
-def _write_if_changed(text: str, target: str | Path) -> Path:
+def write_if_changed(text: str, target: str | Path) -> Path:
+    """Write ``text`` to ``target`` unless the file already holds exactly that; the path either way."""
     target = Path(target)
     if not target.exists() or target.read_text() != text:  # unchanged files keep Sphinx from rebuilding pages
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -124,7 +125,7 @@ def _write_if_changed(text: str, target: str | Path) -> Path:
 
 def write_scoreboard(root: str | Path, target: str | Path) -> Path:
     """Write the scoreboard markdown to ``target`` (only if it changed, so Sphinx does not rebuild for nothing)."""
-    return _write_if_changed(scoreboard_markdown(root), target)
+    return write_if_changed(scoreboard_markdown(root), target)
 
 
 def notebook_run(path: str | Path) -> dict[str, Any]:
@@ -180,7 +181,7 @@ def run_report_markdown(root: str | Path) -> str:
 
 def write_run_report(root: str | Path, target: str | Path) -> Path:
     """Write the run report's table to ``target`` (only if it changed)."""
-    return _write_if_changed(run_report_markdown(root), target)
+    return write_if_changed(run_report_markdown(root), target)
 
 
 def toc_with_paper_runs(root: str | Path) -> dict[str, Any] | None:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from aebook.book.parameters import notebook_parameters
-from aebook.book.report import _write_if_changed, notebook_claims, toc_chapters
+from aebook.book.report import notebook_claims, toc_chapters, write_if_changed
 from aebook.claims import Tolerance
 from aebook.paths import write_atomic
 
@@ -130,7 +130,7 @@ def spread_markdown(root: str | Path) -> str:
 
 def write_spread(root: str | Path, target: str | Path) -> Path:
     """Write the seed-spread tables to ``target`` (only if they changed)."""
-    return _write_if_changed(spread_markdown(root), target)
+    return write_if_changed(spread_markdown(root), target)
 
 
 def main(argv: list[str] | None = None) -> None:
