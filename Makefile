@@ -25,7 +25,10 @@ NOTEBOOKS = $(sort $(wildcard chapters/*/[0-9]*.ipynb))
 CORES := $(shell nproc 2>/dev/null || echo 2)
 CHECK_WORKERS ?= $(shell n=$(CORES); echo $$(( n < 2 ? 1 : (n > 4 ? 4 : n) )))
 
-.PHONY: help venv data assets chromium book test test-lib test-notebooks render browser-test lab outputs clean
+DEVICE_IMAGE_HAS := attrs certifi charset_normalizer click idna packaging psutil pygments python_dateutil pyyaml \
+                    requests tqdm typing_extensions urllib3
+
+.PHONY: device-carry help venv data assets chromium book test test-lib test-notebooks render browser-test lab outputs clean
 VENDOR := book/_vendor
 
 help:
@@ -108,6 +111,16 @@ lab: $(STAMP) data
 outputs: $(STAMP) data
 	for nb in $(NOTEBOOKS); do \
 	  env $(OUTPUTS_PATH) $(BIN)/python -m aebook.book.outputs execute "$$nb" || exit 1; done
+
+# What a lent GPU machine needs carried (both git-ignored): the notebook stack as Python 3.12 wheels in .whl/ (less
+# what the machine's image already has) and MNIST gzipped in .carry/mnist/. Then, through the device tool:
+#   run("PYTHONPATH=lib python3 -m aebook.book.device_slice S1 --budget 480 --out $$OUT", carry=[".whl", ".carry"])
+device-carry: data
+	$(BIN)/python -m pip download -q --only-binary=:all: --python-version 3.12 --implementation cp \
+	  --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 -d .whl \
+	  papermill==2.7.0 ipykernel==7.4.0 ipywidgets==8.1.9
+	cd .whl && for p in $(DEVICE_IMAGE_HAS); do rm -f $$p-*.whl; done
+	mkdir -p .carry/mnist && for f in data/mnist/*-ubyte; do gzip -c $$f > .carry/mnist/$$(basename $$f).gz; done
 
 clean:
 	rm -rf _build runs $(VENDOR)

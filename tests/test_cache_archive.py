@@ -131,3 +131,20 @@ def test_an_interrupted_stacked_run_moves_in_a_pack_and_resumes_there(tmp_path, 
     for a, b in zip(resumed, straight):
         assert len(a.history["loss"]) == 60
         assert torch.equal(_weights(a), _weights(b))
+
+
+def test_a_checkpoints_only_pack_leaves_finished_runs_behind(tmp_path):
+    cache = tmp_path / "cache"
+    _train(cache)  # a finished run
+    with pytest.raises(KeyboardInterrupt):
+        train(MLPAutoencoder(64, (16,), "relu"), DATA, CONFIG, cache_dir=cache, progress=False,
+              callbacks=[lambda ctx: (_ for _ in ()).throw(KeyboardInterrupt) if ctx.step == 5 else None])
+    assert sorted(p.suffix for p in cache_files(cache)) == [".ckpt", ".pt"]
+    manifest = pack(tmp_path / "ckpt.pack", cache, checkpoints_only=True)
+    assert [f["name"][-5:] for f in manifest["files"]] == [".ckpt"]
+    assert len(pack(tmp_path / "all.pack", cache)["files"]) == 2
+
+
+def test_the_cache_command_prints_its_help():
+    proc = subprocess.run([sys.executable, "-m", "aebook", "cache", "-h"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and "--checkpoints-only" in proc.stdout and "unpack" in proc.stdout

@@ -70,9 +70,11 @@ class _PieceWriter(io.RawIOBase):
         return self.pieces
 
 
-def pack(target: str | Path, folder: str | Path | None = None, piece_bytes: int = PIECE_BYTES) -> dict[str, Any]:
+def pack(target: str | Path, folder: str | Path | None = None, piece_bytes: int = PIECE_BYTES,
+         checkpoints_only: bool = False) -> dict[str, Any]:
     """Write the cache in ``folder`` (default: the book's weight cache) as pieces beside ``target`` and a manifest
-    at ``target``; return the manifest."""
+    at ``target``; return the manifest. ``checkpoints_only`` leaves finished runs out (what a GPU call carries back
+    is what it could not finish)."""
     if piece_bytes < 1024:
         raise ArchiveError(f"pieces must hold at least 1024 bytes, got {piece_bytes}")
     folder = Path(folder) if folder is not None else cache_dir()
@@ -86,6 +88,8 @@ def pack(target: str | Path, folder: str | Path | None = None, piece_bytes: int 
     files = []
     with tarfile.open(fileobj=writer, mode="w|") as tar:
         for path in cache_files(folder):
+            if checkpoints_only and path.suffix != ".ckpt":
+                continue
             data = path.read_bytes()
             info = tarfile.TarInfo(path.name)
             info.size, info.mtime = len(data), int(path.stat().st_mtime)
@@ -170,10 +174,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--cache", default=None, help="the weight cache folder (default: $AEBOOK_CACHE_DIR or "
                                                       ".aebook-cache)")
     parser.add_argument("--piece-mb", type=float, default=PIECE_BYTES / 1e6, help="largest piece in MB (default 16)")
+    parser.add_argument("--checkpoints-only", action="store_true", help="pack: leave finished runs out")
     args = parser.parse_args(argv)
     try:
         if args.action == "pack":
-            m = pack(args.file, args.cache, int(args.piece_mb * 1e6))
+            m = pack(args.file, args.cache, int(args.piece_mb * 1e6), args.checkpoints_only)
             total = sum(p["bytes"] for p in m["pieces"])
             print(f"packed {len(m['files'])} files ({total / 1e6:.1f} MB) into {len(m['pieces'])} piece(s) "
                   f"beside {args.file}")

@@ -50,11 +50,12 @@ def main(argv: list[str] | None = None) -> int:
     c = sub.add_parser("cache", help="pack the weight cache into pieces of at most 16 MB, or unpack such a pack",
                        add_help=False)
     c.add_argument("rest", nargs=argparse.REMAINDER, help="pack FILE [--piece-mb N] | unpack FILE [--cache DIR]")
-    args = parser.parse_args(argv)
-    if args.command == "cache":
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["cache"]:  # its own parser, so that `cache -h` prints the cache's help
         from aebook.book.cache_archive import main as cache_main
 
-        return cache_main(args.rest)
+        return cache_main(argv[1:])
+    args = parser.parse_args(argv)
     try:
         overrides = parse_assignments(args.param)
         records = run(args.paths, args.profile, overrides, args.device, args.out,

@@ -1,0 +1,42 @@
+"""Float paths: a path's environment is exactly its own, and the fingerprint tells runs apart or finds them equal."""
+
+from __future__ import annotations
+
+import pytest
+
+from aebook.book.floatpath import PATHS, compare, path_environment, run_fingerprint
+
+
+def test_a_path_environment_drops_inherited_float_settings_and_sets_its_own():
+    base = {"ONEDNN_MAX_CPU_ISA": "AVX512_CORE", "MKL_CBWR": "AUTO", "ATEN_CPU_CAPABILITY": "avx512", "HOME": "/h"}
+    ref = path_environment("reference", base)
+    assert ref["ONEDNN_MAX_CPU_ISA"] == "SSE41" and ref["MKL_CBWR"] == "COMPATIBLE"
+    assert ref["ATEN_CPU_CAPABILITY"] == "default" and ref["AEBOOK_TRAIN_THREADS"] == "1" and ref["HOME"] == "/h"
+    native = path_environment("native-2threads", base)
+    assert "MKL_CBWR" not in native and "ONEDNN_MAX_CPU_ISA" not in native and "ATEN_CPU_CAPABILITY" not in native
+    assert native["AEBOOK_TRAIN_THREADS"] == "2"
+
+
+def test_an_unknown_path_is_refused_with_the_known_ones():
+    with pytest.raises(ValueError, match="reference"):
+        path_environment("avx1024")
+
+
+def _record(**runs):
+    return {"runs": {name: {"final_loss": loss, "losses": "h", "weights": "w"} for name, loss in runs.items()}}
+
+
+def test_compare_names_the_runs_that_differ_and_nothing_when_they_agree():
+    a = _record(mlp="0.1", vae="543.2")
+    assert compare(a, _record(mlp="0.1", vae="543.2")) == []
+    assert compare(a, _record(mlp="0.1", vae="543.20001")) == ["vae"]
+
+
+def test_the_reference_path_runs_in_its_own_process_with_its_settings_and_repeats_itself():
+    first = run_fingerprint("reference", only="ood member", timeout=300)
+    second = run_fingerprint("reference", only="ood member", timeout=300)
+    assert list(first["runs"]) == ["ood member 784-128-64-32-20"]
+    assert first["machine"]["aten_capability"] == "DEFAULT" and first["machine"]["threads"] == 1
+    assert first["machine"]["variables"]["MKL_CBWR"] == "COMPATIBLE"
+    assert compare(first, second) == []
+    assert set(PATHS) >= {"reference", "avx2-2threads", "sse41-1thread", "native-1thread"}
