@@ -9,13 +9,13 @@ STAMP  := $(VENV)/.installed
 # (not lib/aebook/book/, the machinery that runs and publishes the book) and the pins.
 LIBHASH = $(shell $(PYTHON) lib/aebook/book/libhash.py)
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
-# Float paths. The committed outputs are made with oneDNN, ATen and MKL capped at AVX2 (the path of most laptops and
-# of AMD EPYC servers); the notebook check re-executes them on another: this machine's own when it has AVX-512
-# (the per-claim tolerances come from measured AVX-512 against AVX2 runs), otherwise SSE4.1 with unvectorised ATen.
-# The check refuses to pass when the fresh run's ATen path equals the committed one. Set FLOAT_PATH to choose.
-OUTPUTS_PATH := ONEDNN_MAX_CPU_ISA=AVX2 ATEN_CPU_CAPABILITY=avx2 MKL_ENABLE_INSTRUCTIONS=AVX2
-OLD_PATH := ONEDNN_MAX_CPU_ISA=SSE41 ATEN_CPU_CAPABILITY=default
-CHECK_FLAGS := -p aebook.book.nbcheck --claims-check --claims-check-other-path \
+# The reference float path (lib/aebook/book/floatpath.py, PATHS["reference"]): ATen unvectorised, oneDNN at SSE4.1,
+# MKL's conditional numerical reproducibility and one thread, meant to give the same bits on every x86-64 CPU (measured:
+# the same fingerprint on an AMD EPYC and an Intel Xeon; bench/results/). The committed outputs are made on it from an
+# empty weight cache, and the notebook check re-executes on it and compares every figure to 1e-6 relative.
+REFERENCE_PATH := ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=SSE41 MKL_CBWR=COMPATIBLE AEBOOK_TRAIN_THREADS=1 \
+                  OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
+CHECK_FLAGS := -p aebook.book.nbcheck --claims-check \
                --claims-check-out _build/nbcheck/executed -p no:cacheprovider
 
 NOTEBOOKS = $(sort $(wildcard chapters/*/[0-9]*.ipynb))
@@ -80,15 +80,17 @@ book: $(STAMP) data assets _build/.libhash-$(LIBHASH)
 test-lib: $(STAMP) data
 	env AEBOOK_TRAIN_THREADS=1 OMP_NUM_THREADS=1 $(BIN)/python -m pytest tests/ -p no:cacheprovider -n $(CHECK_WORKERS)
 
-# Re-execute every chapter notebook and compare its claims with the committed ones, within each claim's tolerance.
+# Re-execute every chapter notebook on the reference float path, with an empty weight cache of its own, and compare its
+# claims with the committed ones. When this machine's fingerprint of the path (five short trainings, one per model
+# family) equals the one committed with the outputs, the check asks for the same verdicts and every figure within 1e-6
+# relative; on a CPU that computes other bits even on this path, it says so and compares within each claim's tolerance.
 test-notebooks: $(STAMP) data
-	@native=$$($(BIN)/python -c "import torch; print(torch.backends.cpu.get_cpu_capability())"); \
-	path='$(if $(filter undefined,$(origin FLOAT_PATH)),auto,$(FLOAT_PATH))'; \
-	if [ "$$path" = auto ]; then if [ "$$native" = AVX512 ]; then path=""; else path="$(OLD_PATH)"; fi; fi; \
-	echo "notebook check: committed outputs made with $(OUTPUTS_PATH); checking with $${path:-the native path ($$native)}"; \
-	echo "notebook check: $(CHECK_WORKERS) notebooks at once, one thread each"; \
-	env $$path AEBOOK_CACHE_DIR=$(CURDIR)/_build/nbcheck/weights AEBOOK_TRAIN_THREADS=1 OMP_NUM_THREADS=1 \
-	  $(BIN)/python -m pytest $(CHECK_FLAGS) -n $(CHECK_WORKERS) --durations=0 chapters/
+	@echo "notebook check: the reference float path ($(REFERENCE_PATH)), $(CHECK_WORKERS) notebooks at once"
+	rm -rf _build/nbcheck/weights
+	@if env $(REFERENCE_PATH) $(BIN)/python -m aebook.book.floatpath verify; then mode=--claims-check-exact; \
+	  else mode=; echo "notebook check: comparing within each claim's tolerance instead of exactly"; fi; \
+	env $(REFERENCE_PATH) AEBOOK_CACHE_DIR=$(CURDIR)/_build/nbcheck/weights \
+	  $(BIN)/python -m pytest $(CHECK_FLAGS) $$mode -n $(CHECK_WORKERS) --durations=0 chapters/
 
 # Render the committed outputs without executing anything; any Sphinx warning fails.
 render: $(STAMP) assets
@@ -107,10 +109,14 @@ test: test-lib test-notebooks render browser-test
 lab: $(STAMP) data
 	$(BIN)/jupyter lab $(ROOT_FLAG) --notebook-dir=.
 
-# On the AVX2 float path, with the book's weight cache; each notebook is stamped with what produced it.
+# On the reference float path, from an empty weight cache (a warm one could carry weights trained on another path or
+# by older code), CHECK_WORKERS notebooks at once; each notebook is stamped with what produced it.
 outputs: $(STAMP) data
-	for nb in $(NOTEBOOKS); do \
-	  env $(OUTPUTS_PATH) $(BIN)/python -m aebook.book.outputs execute "$$nb" || exit 1; done
+	rm -rf _build/outputs-weights
+	env $(REFERENCE_PATH) $(BIN)/python -m aebook.book.floatpath fingerprint --path reference \
+	  --out lib/aebook/book/reference-fingerprint.json
+	printf '%s\n' $(NOTEBOOKS) | env $(REFERENCE_PATH) AEBOOK_CACHE_DIR=$(CURDIR)/_build/outputs-weights \
+	  xargs -P $(CHECK_WORKERS) -n 1 $(BIN)/python -m aebook.book.outputs execute
 
 # What a lent GPU machine needs carried (both git-ignored): the notebook stack as Python 3.12 wheels in .whl/ (less
 # what the machine's image already has) and MNIST gzipped in .carry/mnist/. Then, through the device tool:

@@ -40,3 +40,25 @@ def test_the_reference_path_runs_in_its_own_process_with_its_settings_and_repeat
     assert first["machine"]["variables"]["MKL_CBWR"] == "COMPATIBLE"
     assert compare(first, second) == []
     assert set(PATHS) >= {"reference", "avx2-2threads", "sse41-1thread", "native-1thread"}
+
+
+def _fake(weights: str, torch_version: str = "2.13.0+cpu") -> dict:
+    return {"runs": {"mlp": {"final_loss": "0.1", "losses": "h", "weights": weights}},
+            "machine": {"cpu": "some CPU", "torch": torch_version}}
+
+
+def test_verify_accepts_the_committed_bits_and_names_what_differs(tmp_path, monkeypatch):
+    import json
+
+    from aebook.book import floatpath
+
+    committed = tmp_path / "fp.json"
+    committed.write_text(json.dumps([_fake("w1")]))
+    monkeypatch.setattr(floatpath, "run_fingerprint", lambda path, *a, **k: _fake("w1"))
+    assert floatpath.verify(committed)[0] is True
+    monkeypatch.setattr(floatpath, "run_fingerprint", lambda path, *a, **k: _fake("w2"))
+    same, why = floatpath.verify(committed)
+    assert not same and "mlp" in why and "other bits" in why
+    monkeypatch.setattr(floatpath, "run_fingerprint", lambda path, *a, **k: _fake("w1", "2.11.0"))
+    assert "torch 2.11.0" in floatpath.verify(committed)[1]
+    assert "no committed fingerprint" in floatpath.verify(tmp_path / "none.json")[1]

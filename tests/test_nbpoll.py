@@ -52,3 +52,24 @@ def test_install_patches_nbclient_once():
     first = NotebookClient.async_start_new_kernel_client
     install()
     assert NotebookClient.async_start_new_kernel_client is first and first.sliced
+
+
+def test_the_papermill_child_of_python_m_aebook_run_reads_in_slices(tmp_path, monkeypatch):
+    import json
+
+    import papermill
+    from nbclient import NotebookClient
+
+    from aebook.book import execute
+
+    async def unpatched(self):  # a client method install() has not wrapped yet
+        return None
+
+    seen = {}
+    monkeypatch.setattr(NotebookClient, "async_start_new_kernel_client", unpatched)
+    monkeypatch.setattr(papermill, "execute_notebook", lambda *a, **k: seen.setdefault(
+        "sliced", getattr(NotebookClient.async_start_new_kernel_client, "sliced", False)))
+    monkeypatch.setattr(execute, "_exit_with_parent", lambda: None)
+    (tmp_path / "p.json").write_text(json.dumps({}))
+    assert execute.main(["in.ipynb", "out.ipynb", str(tmp_path / "p.json"), str(tmp_path), "python3"]) == 0
+    assert seen == {"sliced": True}

@@ -34,7 +34,7 @@ def test_scoreboard_counts_each_chapter_at_each_profile(tmp_path):
     rows = scoreboard(tmp_path)
     assert rows == [{"chapter": "chapters/toy/index", "title": "Toy: a chapter",
                      "quick": {"reproduced": 1, "partly": 1, "not reproduced": 1, "uninformative": 0},
-                     "paper": None,
+                     "fragile": 0, "paper": None,
                      "borderline": {"quick": {"reproduced": 0, "partly": 0, "not reproduced": 0,
                                               "uninformative": 0}, "paper": None},
                      "apart": {"quick": {"check": 0, "beyond": 0, "without control": 3}, "paper": None},
@@ -71,7 +71,7 @@ def test_uninformative_claims_checks_and_rows_beyond_the_paper_are_counted_apart
     row = scoreboard(tmp_path)[0]
     assert row["quick"] == {"reproduced": 1, "partly": 0, "not reproduced": 0, "uninformative": 1}
     assert row["apart"]["quick"] == {"check": 1, "beyond": 1, "without control": 0}
-    assert "| {doc}`1 </chapters/toy/index>` | 0 | 1 | 1 |" in scoreboard_markdown(tmp_path)
+    assert "| {doc}`1 </chapters/toy/index>` | {doc}`0 </book/robustness>` | 0 | 1 | 1 |" in scoreboard_markdown(tmp_path)
 
 
 def test_the_books_scoreboard_covers_every_claims_table():
@@ -127,3 +127,20 @@ def test_paper_runs_join_the_table_of_contents_under_their_chapter(tmp_path):
     run.write_text(json.dumps(nb))
     banner = paper_run_banner(run)
     assert "90.0 minutes" in banner and "2026-01-02" in banner and "never re-executes" in banner
+
+
+def test_a_verdict_that_differs_between_the_profiles_is_listed_with_both_figures(tmp_path):
+    (tmp_path / "_toc.yml").write_text(
+        "format: jb-book\nroot: book/intro\nparts:\n  - caption: Papers\n    chapters:\n"
+        "      - file: chapters/toy/index\n        sections:\n          - file: chapters/toy/01-a\n")
+    (tmp_path / "chapters/toy").mkdir(parents=True)
+    (tmp_path / "chapters/toy/index.md").write_text("# Toy\n")
+    notebook_with([table(2.0, 0.7)], tmp_path / "chapters/toy/01-a.ipynb")
+    notebook_with([table(2.0, 0.7, profile="paper")], tmp_path / "chapters/toy/paper-run/01-a.ipynb")
+    assert "differ between the profiles" not in scoreboard_markdown(tmp_path)
+    notebook_with([table(2.0, 1.5, profile="paper")], tmp_path / "chapters/toy/paper-run/01-a.ipynb")
+    text = scoreboard_markdown(tmp_path)
+    assert "differ between the profiles" in text
+    line = next(ln for ln in text.splitlines() if "`c1`" in ln)
+    assert "partly at the quick profile (x 0.7)" in line and "reproduced at the {doc}`paper's scale" in line
+    assert "x 1.5" in line and "`c0`" not in text

@@ -164,6 +164,9 @@ def main(argv: list[str]) -> int:
     """Child process: ``python -m aebook.book.execute SOURCE OUTPUT PARAMS.json CWD KERNEL`` runs papermill once."""
     import papermill
 
+    from aebook.book.nbpoll import install
+
+    install()  # papermill executes through nbclient: a missed reply on a slider cell must not eat the run's budget
     _exit_with_parent()
     source, output, params, cwd, kernel = argv
     try:

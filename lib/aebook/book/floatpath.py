@@ -92,6 +92,11 @@ def fingerprint(only: str = "") -> dict[str, Any]:
         if only and only not in name:
             continue
         data = torch.rand(4 * batch, *shape, generator=torch.Generator().manual_seed(0))
+        start = make()
+        torch.manual_seed(0)  # the initial weights train() starts from (it seeds and resets the same way)
+        for module in start.modules():
+            if hasattr(module, "reset_parameters"):
+                module.reset_parameters()
         loss = negative_elbo if name.startswith("vae") else reconstruction_mse
         t0 = time.perf_counter()
         result = train(make(), data, TrainConfig(steps=steps, batch_size=batch), loss_fn=loss, device="cpu",
@@ -99,7 +104,11 @@ def fingerprint(only: str = "") -> dict[str, Any]:
         losses = result.history["loss"]
         runs[name] = {"steps": steps, "final_loss": repr(float(losses[-1])),
                       "losses": hashlib.sha256(" ".join(map(repr, losses)).encode()).hexdigest()[:16],
-                      "weights": weights_digest(result.model), "seconds": round(time.perf_counter() - t0, 3)}
+                      "every_loss": [repr(float(x)) for x in losses],
+                      "weights": weights_digest(result.model), "initial_weights": weights_digest(start),
+                      "tensors": {k: hashlib.sha256(v.detach().contiguous().numpy().tobytes()).hexdigest()[:12]
+                                  for k, v in result.model.state_dict().items()},
+                      "seconds": round(time.perf_counter() - t0, 3)}
     return {"runs": runs, "machine": machine()}
 
 
@@ -113,7 +122,7 @@ def machine() -> dict[str, Any]:
                     if ln.startswith("model name")), "")
     except OSError:
         pass
-    return {"cpu": cpu or platform.processor(), "torch": torch.__version__,
+    return {"cpu": cpu or platform.processor(), "torch": torch.__version__, "onednn": torch.backends.mkldnn.enabled,
             "aten_capability": torch.backends.cpu.get_cpu_capability(), "threads": torch.get_num_threads(),
             "variables": {k: os.environ[k] for k in PATH_VARIABLES if k in os.environ}}
 
@@ -137,11 +146,31 @@ def compare(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
             if [a["runs"][name].get(k) for k in keys] != [b["runs"][name].get(k) for k in keys]]
 
 
+#: The reference path's fingerprint on the machine that made the committed outputs (``make outputs`` writes it).
+COMMITTED = Path(__file__).with_name("reference-fingerprint.json")
+
+
+def verify(committed: Path = COMMITTED) -> tuple[bool, str]:
+    """Whether this machine computes the reference path as the machine that made the committed outputs did (the
+    same torch, the same losses at every step and the same final weights for every family), and a sentence why."""
+    if not committed.exists():
+        return False, f"no committed fingerprint at {committed}"
+    ours, theirs = run_fingerprint("reference"), json.loads(committed.read_text())[0]
+    if ours["machine"]["torch"] != theirs["machine"]["torch"]:
+        return False, f"torch {ours['machine']['torch']} here, {theirs['machine']['torch']} for the committed outputs"
+    differ = compare(ours, theirs)
+    if differ:
+        return False, (f"this CPU ({ours['machine']['cpu']}) trains other bits than the one that made the committed "
+                       f"outputs ({theirs['machine']['cpu']}) on the reference path: {', '.join(differ)}")
+    return True, f"this CPU ({ours['machine']['cpu']}) computes the reference path bit for bit as the committed one"
+
+
 def main(argv: list[str] | None = None) -> int:
-    """``fingerprint --path P [--out F]`` (or ``_child``, the process that trains)."""
+    """``fingerprint --path P [--out F]``, ``verify`` (exit 0 when this machine matches the committed fingerprint,
+    1 when not), or ``_child``, the process that trains."""
     parser = argparse.ArgumentParser(prog="python -m aebook.book.floatpath", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("action", choices=("fingerprint", "_child"))
+    parser.add_argument("action", choices=("fingerprint", "verify", "_child"))
     parser.add_argument("--path", action="append", default=[], help=f"one of {', '.join(PATHS)} (repeatable)")
     parser.add_argument("--only", default="", help="keep the families whose name contains this")
     parser.add_argument("--out", default=None, help="write the fingerprints here as JSON")
@@ -151,6 +180,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.action == "_child":
         print(json.dumps(fingerprint(args.only)))
         return 0
+    if args.action == "verify":
+        same, why = verify()
+        print(f"reference float path: {why}")
+        return 0 if same else 1
     records = [run_fingerprint(p, args.only, prefix=args.under.split()) for p in (args.path or ["reference"])]
     if args.under:
         for rec in records:

@@ -1,9 +1,13 @@
 """The notebook check: re-execute every chapter notebook and compare its claims with the committed ones.
 
-A claim passes when it keeps its verdict and every figure stays within the claim's tolerance of the committed
-figure (``aebook.claims.Tolerance``); a claim that was or is *borderline* may change its verdict as long as its
-figures stay within tolerance. Nothing else in the outputs is compared: pictures, timings and printed numbers move
-with the machine's float path, the claims are what the book promises.
+With ``--claims-check-exact`` (what ``make test`` uses) the fresh run must be on the reference float path that
+made the committed outputs (:mod:`aebook.book.floatpath`), and every claim must keep its verdict and every figure
+its committed value to ``EXACT_RTOL``: a change of code or library fails at once, and no tolerance is widened after
+the fact. On a machine that cannot have that path (not x86-64), the check says so and falls back to comparing within
+each claim's recorded range. Without ``--claims-check-exact``, a claim passes when it keeps its verdict and every
+figure stays within the claim's tolerance of the committed figure (``aebook.claims.Tolerance``); a claim that was or
+is *borderline* may change its verdict as long as its figures stay within tolerance. Nothing else in the outputs is
+compared: pictures, timings and printed numbers are not what the book promises, the claims are.
 
 Use it as a pytest plugin: ``python -m pytest -p aebook.book.nbcheck --claims-check chapters/``. Each notebook is
 one test; a failure names the notebook, the claim, the committed and the new figure.
@@ -104,6 +108,60 @@ def compare_claims(committed: dict[str, Any], fresh: dict[str, Any]) -> list[str
     return problems
 
 
+#: How far a figure may move on the reference float path: float32 results printed and parsed back agree far closer;
+#: anything larger is a change of code, library or float path.
+EXACT_RTOL, EXACT_ATOL = 1e-6, 1e-12
+
+
+def _close(x: float, y: float) -> bool:
+    if math.isnan(x) or math.isnan(y):
+        return math.isnan(x) and math.isnan(y)
+    return x == y or abs(x - y) <= EXACT_ATOL + EXACT_RTOL * max(abs(x), abs(y))
+
+
+def compare_claims_exact(committed: dict[str, Any], fresh: dict[str, Any]) -> list[str]:
+    """What differs between two runs on the same float path: any verdict, any figure beyond ``EXACT_RTOL``."""
+    old, new = claims_of(committed), claims_of(fresh)
+    problems = [f"claim {cid!r} ({table}) is committed but the fresh run did not record it"
+                for (table, cid) in old.keys() - new.keys()]
+    problems += [f"claim {cid!r} ({table}) was recorded by the fresh run but is not in the committed outputs: "
+                 "re-execute the notebook (make outputs) and commit it" for (table, cid) in new.keys() - old.keys()]
+    for key in [k for k in old if k in new]:
+        a, b, cid = old[key], new[key], key[1]
+        for where, fa, fb in (("figure", a["measured"], b["measured"]),
+                              ("control figure", (a.get("control") or {}).get("measured", {}),
+                               (b.get("control") or {}).get("measured", {}))):
+            problems += [f"claim {cid!r}: {where} {name!r} is {'no longer measured' if name in fa else 'new'}"
+                         for name in fa.keys() ^ fb.keys()]
+            problems += [f"claim {cid!r}: {where} {name!r} committed {float(fa[name])!r}, now {float(fb[name])!r} "
+                         f"(beyond {EXACT_RTOL:g} relative on the same float path)"
+                         for name in fa if name in fb and not _close(float(fa[name]), float(fb[name]))]
+        for field in ("verdict", "kind"):
+            if a.get(field, "claim") != b.get(field, "claim"):
+                problems.append(f"claim {cid!r}: {field} committed {a.get(field)!r}, now {b.get(field)!r}")
+        if (a.get("control") or {}).get("verdict") != (b.get("control") or {}).get("verdict"):
+            problems.append(f"claim {cid!r}: control verdict committed {(a.get('control') or {}).get('verdict')!r}, "
+                            f"now {(b.get('control') or {}).get('verdict')!r}")
+    return problems
+
+
+def reference_path_problem(environ: dict[str, str] | None = None, machine: str | None = None) -> str | None:
+    """Why this process is not on the reference float path (None when it is)."""
+    import platform
+
+    from aebook.book.floatpath import PATHS
+
+    environ = dict(os.environ if environ is None else environ)
+    machine = (machine or platform.machine()).lower()
+    if machine not in ("x86_64", "amd64"):
+        return f"this is a {machine} machine: the reference float path is defined for x86-64 CPUs only"
+    wrong = {k: environ.get(k) for k, v in PATHS["reference"].items() if environ.get(k) != v}
+    if wrong:
+        return ("the reference float path is not set: " + ", ".join(f"{k}={v!r}" for k, v in wrong.items())
+                + f" (want {' '.join(f'{k}={v}' for k, v in PATHS['reference'].items())})")
+    return None
+
+
 def execute_notebook(path: Path, timeout: int, kernel: str = "python3") -> dict[str, Any]:
     """Execute a notebook from the top in its own folder with a fresh kernel; return the executed notebook."""
     import nbformat
@@ -127,8 +185,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--claims-check", action="store_true", help="re-execute notebooks and compare their claims")
     group.addoption("--claims-check-out", default="_build/nbcheck/executed",
                     help="folder for the executed notebooks (default _build/nbcheck/executed)")
-    group.addoption("--claims-check-other-path", action="store_true",
-                    help="fail when the fresh run used the CPU float path that made the committed outputs")
+    group.addoption("--claims-check-exact", action="store_true",
+                    help="re-execute on the reference float path and compare every figure to 1e-6 relative")
     group.addoption("--claims-check-timeout", type=int, default=1800, help="seconds a cell may run (default 1800)")
 
 
@@ -161,16 +219,24 @@ class ClaimsItem(pytest.Item):
         committed = json.loads(path.read_text())
         if not claims_of(committed):
             raise ClaimsMismatch(f"{path}: the committed notebook records no claims (run `make outputs`)")
+        exact = self.config.getoption("claims_check_exact")
+        unreachable = reference_path_problem() if exact else None
+        if exact and unreachable and "x86-64" not in unreachable:
+            raise ClaimsMismatch(f"{path}: {unreachable}; run the check through `make test-notebooks`")
         fresh = execute_notebook(path, self.config.getoption("claims_check_timeout"))
         out = Path(self.config.getoption("claims_check_out"))
         target = out / os.path.relpath(path.resolve(), Path(self.config.rootpath).resolve()).replace("..", "_")
         target.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(target, json.dumps(fresh, indent=1, ensure_ascii=False))
-        problems = compare_claims(committed, fresh)
-        made, checked = float_path(committed), float_path(fresh)
-        if self.config.getoption("claims_check_other_path") and made is not None and made == checked:
-            problems.append(f"the check ran on the float path that made the committed outputs ({made}): run it on "
-                            "another (make test sets ATEN_CPU_CAPABILITY; see FLOAT_PATH in the Makefile)")
+        if exact and not unreachable:
+            problems = compare_claims_exact(committed, fresh)
+            if float_path(fresh) not in (None, "DEFAULT"):
+                problems.append(f"the fresh run's ATen kernels are {float_path(fresh)}, not the reference path's "
+                                "unvectorised ones")
+        else:
+            if unreachable:
+                print(f"\nnotebook check: {unreachable}; comparing within each claim's recorded range instead")
+            problems = compare_claims(committed, fresh)
         if problems:
             raise ClaimsMismatch(f"{path}: {len(problems)} difference(s) from the committed claims\n  "
                                  + "\n  ".join(problems) + f"\n(executed notebook: {target})")

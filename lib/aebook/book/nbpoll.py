@@ -7,8 +7,9 @@ every kernel thread was idle, yet nbclient still waited for the cell's ``execute
 readiness is edge-triggered, so if the one wake-up is missed the reply sits unread until the timeout. Asking in
 slices of a second re-checks the socket each time, so a missed wake-up costs at most a second.
 
-:func:`install` patches nbclient's ``NotebookClient`` in this process: the notebook check calls it, and so does the
-book's Sphinx extension before jupyter-book executes a notebook.
+:func:`install` patches nbclient's ``NotebookClient`` in this process: the notebook check calls it, so do the
+book's Sphinx extension before jupyter-book executes a notebook and the child process in which ``python -m aebook
+run`` executes a notebook through papermill.
 """
 
 from __future__ import annotations

@@ -57,6 +57,20 @@ def _apart(tables: list[dict[str, Any]]) -> dict[str, int]:
             "without control": sum(c.get("kind", CLAIM) == CLAIM and not c.get("control") for c in rows)}
 
 
+def _fragile(root: Path, sections: list[str]) -> int:
+    """How many of the paper's claims (not checks, not rows beyond the paper) in these committed notebooks change
+    their verdict between the committed run and the runs recorded under ``calibration/``."""
+    from aebook.book.calibration import fragile_ids, load_runs
+
+    count = 0
+    for section in sections:
+        notebook = root / f"{section}.ipynb"
+        if notebook.exists() and load_runs(notebook.parent, notebook.stem):
+            claims = {c["id"] for t in notebook_claims(notebook) for c in t["claims"] if c.get("kind", CLAIM) == CLAIM}
+            count += len(fragile_ids(notebook) & claims)
+    return count
+
+
 def _title(root: Path, index: str) -> str:
     for line in (root / f"{index}.md").read_text().splitlines():
         if line.startswith("# "):
@@ -75,6 +89,7 @@ def scoreboard(root: str | Path) -> list[dict[str, Any]]:
         runs = sorted((folder / "paper-run").glob("*.ipynb")) if (folder / "paper-run").is_dir() else []
         paper = [t for nb in runs for t in notebook_claims(nb)]
         rows.append({"chapter": index, "title": _title(root, index), "quick": _count(quick),
+                     "fragile": _fragile(root, sections),
                      "paper": _count(paper) if paper else None,
                      "borderline": {"quick": _count(quick, True), "paper": _count(paper, True) if paper else None},
                      "apart": {"quick": _apart(quick), "paper": _apart(paper) if paper else None},
@@ -86,8 +101,8 @@ def scoreboard_markdown(root: str | Path) -> str:
     """The scoreboard as a MyST table; every count links to the page that shows its claims tables (the chapter page
     for the quick profile, the first paper-scale run for the paper profile), and says how many are borderline."""
     head = ("| paper | profile | ✅ reproduced | 🟡 partly | ❌ not reproduced | ⚪ uninformative "
-            "| claims without a control | ✔ checks | beyond the paper |\n"
-            "|---|---|---|---|---|---|---|---|---|\n")
+            "| fragile | claims without a control | ✔ checks | beyond the paper |\n"
+            "|---|---|---|---|---|---|---|---|---|---|\n")
     lines = []
     for row in scoreboard(root):
         link = f"/{row['chapter']}"
@@ -100,7 +115,8 @@ def scoreboard_markdown(root: str | Path) -> str:
             cells = " | ".join(f"{{doc}}`{counts[v]} <{target}>`" + (f" ({near[v]} borderline)" if near[v] else "")
                                for v in CLAIM_VERDICTS)
             apart = row["apart"][profile]
-            cells += " | " + " | ".join(str(apart[k]) for k in ("without control", CHECK, BEYOND))
+            fragile = f"{{doc}}`{row['fragile']} </book/robustness>`" if profile == "quick" else "not measured"
+            cells += f" | {fragile} | " + " | ".join(str(apart[k]) for k in ("without control", CHECK, BEYOND))
             lines.append(f"| {{doc}}`{row['title']} <{link}>` | {profile} | {cells} |")
     if not lines:
         return "*No chapter has a claims table yet.*\n"
@@ -109,9 +125,48 @@ def scoreboard_markdown(root: str | Path) -> str:
               "*Uninformative*: the rule also passes on the claim's control, the same figure measured where the "
               "effect should be absent (an untrained network, a shuffled pairing, a model without the ingredient "
               "the paper credits), so the row is evidence of nothing. The first four columns count the papers' "
-              "claims only; *checks* (rows that hold by construction, testing our implementation) and rows "
-              "*beyond the paper* (our reading or extension) are counted apart.\n")
-    return head + "\n".join(lines) + "\n" + legend
+              "claims only. *Fragile*: the claim's verdict differs between the committed run and the runs "
+              "recorded on other float paths and training seeds (the Robustness page). *Checks* (rows that hold "
+              "by construction, testing our implementation) and rows *beyond the paper* (our reading or extension) "
+              "are counted apart.\n")
+    return head + "\n".join(lines) + "\n" + legend + profile_flips_markdown(root)
+
+
+def profile_flips(root: str | Path) -> list[dict[str, Any]]:
+    """Every claim run at both profiles whose verdict differs between the committed quick-profile notebook and its
+    paper-scale run (``paper-run/``), with both verdicts and both figures."""
+    root = Path(root)
+    flips = []
+    for index, _ in toc_chapters(root):
+        folder = root / Path(index).parent
+        for run in sorted((folder / "paper-run").glob("*.ipynb")) if (folder / "paper-run").is_dir() else []:
+            quick_nb = folder / run.name
+            if not quick_nb.exists():
+                continue
+            quick = {c["id"]: c for t in notebook_claims(quick_nb) for c in t["claims"]}
+            for claim in (c for t in notebook_claims(run) for c in t["claims"]):
+                before = quick.get(claim["id"])
+                if before and before["verdict"] != claim["verdict"]:
+                    flips.append({"notebook": str(quick_nb.relative_to(root).with_suffix("").as_posix()),
+                                  "paper_run": str(run.relative_to(root).with_suffix("").as_posix()),
+                                  "id": claim["id"], "quick": before["verdict"], "paper": claim["verdict"],
+                                  "quick_measured": before["measured"], "paper_measured": claim["measured"]})
+    return flips
+
+
+def profile_flips_markdown(root: str | Path) -> str:
+    """A list of the rows whose verdict differs between the quick profile and the paper-scale run ('' if none)."""
+    def figures(measured: dict[str, Any]) -> str:
+        return ", ".join(f"{k} {float(v):.3g}" for k, v in measured.items())
+
+    items = [f"- {{doc}}`{f['notebook'][len('chapters/'):]} </{f['notebook']}>` `{f['id']}`: {f['quick']} at the "
+             f"quick profile ({figures(f['quick_measured'])}), {f['paper']} at the "
+             f"{{doc}}`paper's scale </{f['paper_run']}>` ({figures(f['paper_measured'])})"
+             for f in profile_flips(root)]
+    if not items:
+        return ""
+    return ("\n**Verdicts that differ between the profiles.** Each chapter's page says why (under-training at the "
+            "quick profile, an effect of scale, or a fragile figure):\n\n" + "\n".join(items) + "\n")
 
 
 def write_if_changed(text: str, target: str | Path) -> Path:

@@ -11,7 +11,6 @@ from docutils import nodes
 from sphinx.errors import ExtensionError
 
 from aebook.book.report import paper_run_banner, toc_with_paper_runs, write_run_report, write_scoreboard
-from aebook.book.spread import write_spread
 
 #: matplotlib's jshtml animations link Font Awesome 4 from a CDN for their button icons; the book's theme already
 #: ships Font Awesome (which draws the same ``fa fa-play`` icons), so the link is dropped from the pages.
@@ -25,7 +24,9 @@ def _generate(app) -> None:  # noqa: ANN001 (a Sphinx application)
     root = Path(app.srcdir)
     write_scoreboard(root, root / "book" / "_generated" / "scoreboard.md")
     write_run_report(root, root / "book" / "_generated" / "run-report.md")
-    write_spread(root, root / "book" / "_generated" / "seed-spread.md")
+    from aebook.book.calibration import write_robustness
+
+    write_robustness(root, root / "book" / "_generated" / "robustness.md")
 
 
 def _paper_runs_in_toc(app, config) -> None:  # noqa: ANN001
