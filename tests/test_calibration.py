@@ -67,3 +67,28 @@ def test_a_book_without_recorded_runs_says_so_and_a_run_without_claims_is_refuse
     assert robustness_markdown(book).startswith("No notebook has recorded calibration runs")
     with pytest.raises(ValueError, match="no claims"):
         add_run(book / "chapters/toy", [], "reference", 0, "test")
+
+
+def test_a_calibration_run_uses_the_path_a_seed_and_a_weight_cache_of_its_own(book, monkeypatch, tmp_path):
+    import shutil
+    import subprocess
+    from types import SimpleNamespace
+
+    from aebook.book import calibration
+
+    nb = book / "chapters/toy/01-a.ipynb"
+    seen = {}
+
+    def fake_run(command, env):
+        seen.update(command=command, env=env)
+        out = tmp_path / "runs" / "avx2-1thread" / "seed-3" / "toy"
+        out.mkdir(parents=True)
+        shutil.copy(nb, out / "01-a.ipynb")  # stands in for the executed notebook
+        return SimpleNamespace(returncode=0)
+
+    monkeypatch.setattr(subprocess, "run", fake_run)
+    record = calibration.run_notebook(nb, "avx2-1thread", 3, out=tmp_path / "runs")
+    assert seen["command"][-3:] == ["--param", "seed=3", "--force"] and str(nb) in seen["command"]
+    assert seen["env"]["ATEN_CPU_CAPABILITY"] == "avx2" and seen["env"]["AEBOOK_TRAIN_THREADS"] == "1"
+    assert seen["env"]["AEBOOK_CACHE_DIR"].endswith("avx2-1thread/seed-3/weights")
+    assert [(r["float_path"], r["seed"]) for r in load_runs(record.parent.parent, "01-a")] == [("avx2-1thread", 3)]

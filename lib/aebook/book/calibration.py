@@ -97,7 +97,10 @@ def run_notebook(notebook: str | Path, float_path: str, seed: int, out: str | Pa
     folder = Path(out) / float_path / f"seed-{seed}"
     command = [sys.executable, "-m", "aebook", "run", str(notebook), "--device", "cpu", "--out", str(folder),
                "--param", seed_parameter(notebook, seed), "--force"]
-    proc = subprocess.run(command, env=path_environment(float_path))
+    # A weight cache of this path and seed alone: the cache key does not name the float path, so a shared cache would
+    # hand this run weights trained on another path.
+    env = {**path_environment(float_path), "AEBOOK_CACHE_DIR": str((folder / "weights").resolve())}
+    proc = subprocess.run(command, env=env)
     executed = folder / notebook.parent.name / notebook.name
     if proc.returncode != 0 or not executed.exists():
         raise RuntimeError(f"{notebook} on {float_path} at seed {seed} failed (exit {proc.returncode})")
