@@ -20,12 +20,7 @@ def _table(x: float, y: float = 2.0) -> ClaimsTable:
 
 
 @pytest.fixture
-def book(tmp_path):
-    (tmp_path / "_toc.yml").write_text(
-        "format: jb-book\nroot: book/intro\nparts:\n  - caption: Papers\n    chapters:\n"
-        "      - file: chapters/toy/index\n        sections:\n          - file: chapters/toy/01-a\n")
-    (tmp_path / "chapters/toy").mkdir(parents=True)
-    (tmp_path / "chapters/toy/index.md").write_text("# Toy\n")
+def book(tmp_path, toy_book):
     claims = {"output_type": "display_data", "data": {"text/plain": "…"},
               "metadata": {"aebook": {"claims": _table(1.5).to_dict()}}}
     cells = [{"cell_type": "code", "metadata": {"tags": ["parameters"]}, "outputs": [], "execution_count": None,

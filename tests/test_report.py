@@ -53,14 +53,9 @@ def test_scoreboard_counts_each_chapter_at_each_profile(tmp_path):
     assert "`2 </chapters/toy/index>` (1 borderline)" in scoreboard_markdown(tmp_path)
 
 
-def test_uninformative_claims_checks_and_rows_beyond_the_paper_are_counted_apart(tmp_path):
+def test_uninformative_claims_checks_and_rows_beyond_the_paper_are_counted_apart(tmp_path, toy_book):
     from aebook.claims import BEYOND, CHECK, Control
 
-    (tmp_path / "_toc.yml").write_text(
-        "format: jb-book\nroot: book/intro\nparts:\n  - caption: Papers\n    chapters:\n"
-        "      - file: chapters/toy/index\n        sections:\n          - file: chapters/toy/01-a\n")
-    (tmp_path / "chapters/toy").mkdir(parents=True)
-    (tmp_path / "chapters/toy/index.md").write_text("# Toy\n")
     t = ClaimsTable("toy", "01-a")
     rule = AtLeast("x", 1.0, partly=0.5)
     t.add(Claim("blind", "a", {"x": 2.0}, rule, control=Control("untrained", {"x": 1.5})))
@@ -129,12 +124,7 @@ def test_paper_runs_join_the_table_of_contents_under_their_chapter(tmp_path):
     assert "90.0 minutes" in banner and "2026-01-02" in banner and "never re-executes" in banner
 
 
-def test_a_verdict_that_differs_between_the_profiles_is_listed_with_both_figures(tmp_path):
-    (tmp_path / "_toc.yml").write_text(
-        "format: jb-book\nroot: book/intro\nparts:\n  - caption: Papers\n    chapters:\n"
-        "      - file: chapters/toy/index\n        sections:\n          - file: chapters/toy/01-a\n")
-    (tmp_path / "chapters/toy").mkdir(parents=True)
-    (tmp_path / "chapters/toy/index.md").write_text("# Toy\n")
+def test_a_verdict_that_differs_between_the_profiles_is_listed_with_both_figures(tmp_path, toy_book):
     notebook_with([table(2.0, 0.7)], tmp_path / "chapters/toy/01-a.ipynb")
     notebook_with([table(2.0, 0.7, profile="paper")], tmp_path / "chapters/toy/paper-run/01-a.ipynb")
     assert "differ between the profiles" not in scoreboard_markdown(tmp_path)
