@@ -88,7 +88,7 @@ test-notebooks: $(STAMP) data
 	@echo "notebook check: the reference float path ($(REFERENCE_PATH)), $(CHECK_WORKERS) notebooks at once"
 	rm -rf _build/nbcheck/weights
 	@if env $(REFERENCE_PATH) $(BIN)/python -m aebook.book.floatpath verify; then mode=--claims-check-exact; \
-	  else mode=; echo "notebook check: comparing within each claim's tolerance instead of exactly"; fi; \
+	  else mode=; echo "notebook check: comparing with the ranges of the recorded runs instead of exactly"; fi; \
 	env $(REFERENCE_PATH) AEBOOK_CACHE_DIR=$(CURDIR)/_build/nbcheck/weights \
 	  $(BIN)/python -m pytest $(CHECK_FLAGS) $$mode -n $(CHECK_WORKERS) --durations=0 chapters/
 

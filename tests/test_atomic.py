@@ -136,3 +136,20 @@ def test_decoder_side_navigation_scores():
     codes = np.random.default_rng(0).normal(size=(3, 6)).astype(np.float32)
     out = navigation_response(model, codes, codes.min(0) - 1, codes.max(0) + 1, 1.0, (0.5, 11.0, 11.0), n_steps=3)
     assert out.shape == (6, 3) and (out >= 0).all()
+
+
+def test_the_proof_s_mixing_autoencoder_reconstructs_exactly_and_mixes_every_image():
+    """Proposition II.2's construction: f_D = φ with g = ψ, f_E = ρ∘ζ. Its blocks sum to the image and each block
+    holds one spike of each generating atom; without ρ the blocks are the generating atoms themselves."""
+    from aebook.data.spikes import spike_atoms
+    from aebook.experiments import atomic as at
+
+    rng = np.random.default_rng(0)
+    xs = np.stack([rng.permutation([3.0, 7.0, 11.0, 14.0]) for _ in range(6)])
+    params = np.stack([np.ones_like(xs), xs, np.full_like(xs, 8.0)], axis=-1)  # (6, 4, 3): amplitude, x, y
+    singles = spike_atoms(params, 16, 1.0)
+    for mix, expected in ((True, 1.0), (False, 0.0)):
+        blocks = at.proof_mixing_autoencoder(params, 16, 1.0, mix=mix)
+        np.testing.assert_allclose(blocks.sum(1), singles.sum(1), atol=1e-6)
+        split, mixed = at.block_pairing(blocks, singles)
+        assert split.all() and mixed.mean() == expected

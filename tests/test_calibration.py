@@ -58,6 +58,21 @@ def test_a_row_whose_verdict_moves_between_runs_is_fragile_and_counted_apart(boo
     assert "✅ ✅ 🟡" in row and "**yes**" in row and "x: 1.5 / 1.2 / 0.7" in row and "| 0.8 |" in row
 
 
+def test_recorded_runs_are_judged_again_by_the_rule_the_committed_notebook_has_now(book):
+    """A run recorded under an older rule keeps only its figures' meaning: its old verdict is not compared."""
+    nb, chapter = book / "chapters/toy/01-a.ipynb", book / "chapters/toy"
+    old = _tables(0.7)
+    old[0]["claims"][1]["verdict"] = "reproduced"       # what an older, laxer rule said of x = 0.7
+    add_run(chapter, old, "avx2-2threads", 0, "test")
+    assert fragile_ids(nb) == {"moving"}                   # the committed rule gives partly for 0.7
+    no_figure = _tables(1.5)
+    no_figure[0]["claims"][1]["measured"] = {"z": 1.0}     # recorded before the row read x
+    add_run(chapter, no_figure, "avx2-2threads", 0, "test")
+    assert fragile_ids(nb) == set()
+    row = next(line for line in robustness_markdown(book).splitlines() if "`moving`" in line)
+    assert "✅ —" in row
+
+
 def test_a_book_without_recorded_runs_says_so_and_a_run_without_claims_is_refused(book):
     assert robustness_markdown(book).startswith("No notebook has recorded calibration runs")
     with pytest.raises(ValueError, match="no claims"):

@@ -3,8 +3,8 @@ import json
 import pytest
 
 from aebook.claims import (
-    BEYOND, CHECK, CLAIM, NOT_REPRODUCED, PARTLY, REPRODUCED, UNINFORMATIVE, AllOf, AtLeast, AtMost, Claim, ClaimsTable,
-    Control, Within,
+    BEYOND, CHECK, CLAIM, NOT_JUDGED, NOT_REPRODUCED, PARTLY, REPRODUCED, UNINFORMATIVE, AllOf, AtLeast, AtMost, Claim,
+    ClaimsTable, Control, Precondition, Within, rejudge, rule_from_spec,
 )
 
 
@@ -40,7 +40,7 @@ def test_table_writes_json_and_markdown(tmp_path):
     path = table.write_json(tmp_path)
     data = json.loads(path.read_text())
     assert path.name == "01-test.claims.json"
-    assert data["counts"] == {REPRODUCED: 1, PARTLY: 0, NOT_REPRODUCED: 1, UNINFORMATIVE: 0}
+    assert data["counts"] == {REPRODUCED: 1, PARTLY: 0, NOT_REPRODUCED: 1, UNINFORMATIVE: 0, NOT_JUDGED: 0}
     assert [c["verdict"] for c in data["claims"]] == [REPRODUCED, NOT_REPRODUCED]
     md = table.to_markdown()
     assert md.count("\n") == 3 and "two \\| pipes" in md
@@ -58,64 +58,6 @@ def test_the_record_says_what_it_ran_on():
     assert env["torch"] == torch.__version__ and env["device"].startswith(("cpu", "NVIDIA")) and env["date"][:2] == "20"
 
 
-# --- tolerances and borderline claims -------------------------------------------------------------------------------
-
-from aebook.claims import Tolerance  # noqa: E402
-
-
-def test_tolerance_agrees_relative_and_absolute():
-    tol = Tolerance(rel=0.05, abs=1e-6)
-    assert tol.agree(100.0, 104.9) and not tol.agree(100.0, 106.0)
-    assert tol.agree(0.0, 5e-7) and not tol.agree(0.0, 5e-6)
-    assert tol.agree(float("nan"), float("nan")) and not tol.agree(1.0, float("nan"))
-    with pytest.raises(ValueError, match="non-negative"):
-        Tolerance(rel=-0.1)
-
-
-@pytest.mark.parametrize("value, borderline", [(0.91, True), (0.96, False), (0.72, True), (0.8, False), (0.3, False)])
-def test_a_figure_within_tolerance_of_a_threshold_is_borderline(value, borderline):
-    claim = Claim("c", "text", {"x": value}, AtLeast("x", 0.9, partly=0.7), tolerance=Tolerance(rel=0.05))
-    assert claim.borderline is borderline
-    record = claim.to_dict()
-    assert record["borderline"] is borderline
-    if borderline:
-        assert record["near"][0]["figure"] == "x" and record["near"][0]["threshold"] in (0.9, 0.7)
-        assert "(borderline)" in claim.verdict_text()
-
-
-def test_borderline_follows_the_claims_own_tolerance():
-    rule = AtMost("err", 0.1)
-    assert not Claim("c", "t", {"err": 0.095}, rule, tolerance=Tolerance(rel=0.01)).borderline
-    assert Claim("c", "t", {"err": 0.095}, rule, tolerance=Tolerance(rel=0.10)).borderline
-
-
-def test_within_and_all_of_borderline():
-    tol = Tolerance(rel=0.02)
-    rule = Within("p", (1.6, 2.4), partly=(1.5, 2.5))
-    assert Claim("c", "t", {"p": 2.39}, rule, tolerance=tol).borderline
-    assert not Claim("c", "t", {"p": 2.0}, rule, tolerance=tol).borderline
-    assert not Claim("c", "t", {"p": 5.0}, rule, tolerance=tol).borderline
-    # b sits on its threshold, but a fails clearly: the weakest part decides, whatever b does.
-    both = AllOf((AtLeast("a", 1.0), AtLeast("b", 1.0)))
-    assert not Claim("c", "t", {"a": 0.2, "b": 1.0}, both, tolerance=tol).borderline
-    assert Claim("c", "t", {"a": 3.0, "b": 1.0}, both, tolerance=tol).borderline
-
-
-def test_table_marks_and_counts_borderline_claims():
-    table = ClaimsTable("disks", "01-test")
-    table.add(Claim("near", "one", {"x": 0.502}, AtLeast("x", 0.5)))
-    table.add(Claim("far", "two", {"x": 2.0}, AtLeast("x", 0.5)))
-    assert table.to_dict()["borderline"] == {REPRODUCED: 1, PARTLY: 0, NOT_REPRODUCED: 0, UNINFORMATIVE: 0}
-    html = table._repr_html_()
-    assert html.count("aebook-borderline") == 1 and "reproduced (borderline)" in html
-    assert "±0.5 %" in table.to_markdown()
-
-
-def test_a_claim_refuses_a_tolerance_that_is_not_one():
-    with pytest.raises(TypeError, match="Tolerance"):
-        Claim("c", "t", {"x": 1.0}, AtLeast("x", 0.5), tolerance=0.1)
-
-
 def test_a_rule_that_passes_on_its_control_is_uninformative():
     rule = AtLeast("x", 0.9, partly=0.5)
     informative = Claim("a", "t", {"x": 1.0}, rule, control=Control("untrained network", {"x": 0.1}))
@@ -130,16 +72,7 @@ def test_a_rule_that_passes_on_its_control_is_uninformative():
     assert Claim("e", "t", {"x": 0.1}, rule, control=Control("shuffled", {"x": 0.95})).verdict == NOT_REPRODUCED
     record = blind.to_dict()
     assert record["verdict"] == UNINFORMATIVE and record["rule_verdict"] == REPRODUCED
-    assert record["control"] == {"label": "untrained network", "measured": {"x": 0.95}, "verdict": REPRODUCED,
-                                 "near": []}
-
-
-def test_a_control_near_its_threshold_makes_the_claim_borderline():
-    rule = AtLeast("x", 0.9)
-    near = Claim("a", "t", {"x": 2.0}, rule, control=Control("untrained", {"x": 0.899}))
-    assert near.verdict == REPRODUCED and near.borderline
-    assert near.possible_verdicts() == {REPRODUCED, UNINFORMATIVE}
-    assert not Claim("b", "t", {"x": 2.0}, rule, control=Control("untrained", {"x": 0.1})).borderline
+    assert record["control"] == {"label": "untrained network", "measured": {"x": 0.95}, "verdict": REPRODUCED}
 
 
 def test_a_control_must_measure_the_rules_figures_and_exclude_a_reason():
@@ -160,7 +93,7 @@ def test_checks_and_rows_beyond_the_paper_are_counted_apart():
     table.add(Claim("failed-check", "t", {"x": 0.1}, AtLeast("x", 0.5), kind=CHECK))
     table.add(Claim("ours", "t", {"x": 1.0}, AtLeast("x", 0.5), kind=BEYOND))
     table.add(Claim("bare", "t", {"x": 0.1}, AtLeast("x", 0.5)))
-    assert table.counts() == {REPRODUCED: 1, PARTLY: 0, NOT_REPRODUCED: 1, UNINFORMATIVE: 0}
+    assert table.counts() == {REPRODUCED: 1, PARTLY: 0, NOT_REPRODUCED: 1, UNINFORMATIVE: 0, NOT_JUDGED: 0}
     assert table.kind_counts() == {CLAIM: 2, CHECK: 2, BEYOND: 1, "without control": 1}
     md = table.to_markdown()
     assert "✔ check holds" in md and "❌ check fails" in md and "none: holds by construction" in md
@@ -168,37 +101,67 @@ def test_checks_and_rows_beyond_the_paper_are_counted_apart():
     assert table._repr_html_().count("aebook-kind-check") == 2
 
 
-def test_a_figure_may_have_a_tolerance_of_its_own():
-    both = AllOf((AtLeast("ratio", 3.0), AtLeast("iou", 0.85)))
-    tol = Tolerance(rel=0.005, figures={"ratio": Tolerance(abs=5.0)})
-    # the ratio's seed spread reaches its threshold: borderline, and only the ratio is near
-    claim = Claim("c", "t", {"ratio": 7.0, "iou": 0.95}, both, tolerance=tol, no_control="toy")
-    assert claim.borderline
-    assert [n["figure"] for n in claim.to_dict()["near"]] == ["ratio"]
-    assert not Claim("c", "t", {"ratio": 9.0, "iou": 0.95}, both, tolerance=tol, no_control="toy").borderline
-    assert tol.agree(7.0, 11.5, "ratio") and not tol.agree(0.95, 0.9, "iou")
-    record = claim.to_dict()["tolerance"]
-    assert record == {"rel": 0.005, "abs": 1e-6, "figures": {"ratio": {"rel": 0.005, "abs": 5.0}}}
-    assert Tolerance.from_dict(record) == tol
-    assert "ratio ±0.5 % ± 5" in tol.describe()
-    with pytest.raises(TypeError, match="plain Tolerance"):
-        Tolerance(figures={"ratio": 0.1})
 
 
-def test_a_control_may_have_a_tolerance_of_its_own():
-    from aebook.claims import Control
+# --- preconditions: "not judged at this profile" -------------------------------------------------------------------
 
-    rule = AtLeast("gap", 1.0, partly=0.5)
-    steady = Tolerance(abs=0.01)
-    noisy_control = Control("shuffled labels", {"gap": 0.6}, tolerance=Tolerance(abs=0.5))
-    claim = Claim("c", "t", {"gap": 3.0}, rule, tolerance=steady, control=noisy_control)
-    assert claim.control_tolerance == Tolerance(abs=0.5)
-    # the control's band (0.1 … 1.1) reaches the threshold, where the row would be uninformative; ours (2.99 … 3.01)
-    # and the control within the claim's tolerance do not
-    assert claim.borderline and claim.possible_verdicts() == {"reproduced", "uninformative"}
-    record = claim.to_dict()
-    assert record["control"]["tolerance"] == {"rel": 0.005, "abs": 0.5} and record["tolerance"]["abs"] == 0.01
-    assert not Claim("c", "t", {"gap": 3.0}, rule, tolerance=steady,
-                     control=Control("shuffled labels", {"gap": 0.6})).borderline
-    with pytest.raises(TypeError, match="control's tolerance"):
-        Control("x", {"gap": 0.2}, tolerance=0.5)
+CAP = Precondition("the weight-length cap binds", AtLeast("binding share", 0.1))
+
+
+def test_a_failed_precondition_makes_the_row_not_judged_whatever_the_rule_says():
+    rule = AtLeast("gap", 1.0)
+    for gap in (5.0, 0.0):  # a pass and a failure of the rule alike
+        row = Claim("wl", "t", {"gap": gap, "binding share": 0.02}, rule, preconditions=(CAP,),
+                    control=Control("no cap", {"gap": 0.0, "binding share": 0.0}))
+        assert row.verdict == NOT_JUDGED and row.failed_preconditions == [CAP]
+        assert row.rule_verdict == (REPRODUCED if gap else NOT_REPRODUCED)  # the same rule, kept for the other profile
+        assert row.verdict_text() == ("➖ not judged at this profile: fails the weight-length cap binds "
+                                      "(binding share ≥ 0.1; binding share = 0.02)")
+    record = row.to_dict()
+    assert record["verdict"] == NOT_JUDGED
+    assert record["preconditions"] == [{"what": "the weight-length cap binds", "rule": "binding share ≥ 0.1",
+                                        "rule_spec": {"rule": "AtLeast", "key": "binding share", "reproduced": 0.1,
+                                                      "partly": None}, "holds": False}]
+
+
+def test_a_precondition_that_holds_leaves_the_rule_and_control_to_judge():
+    rule = AtLeast("gap", 1.0)
+    row = Claim("wl", "t", {"gap": 5.0, "binding share": 0.5}, rule, preconditions=(CAP,),
+                control=Control("no cap", {"gap": 0.0}))
+    assert row.verdict == REPRODUCED and row.failed_preconditions == []
+    table = ClaimsTable("c", "01-x")
+    table.add(row)
+    table.add(Claim("no-hole", "t", {"gap": 5.0, "binding share": 0.0}, rule, preconditions=(CAP,), no_control="toy"))
+    assert "judged only if the weight-length cap binds (binding share ≥ 0.1)" in table.to_markdown()
+    assert table.counts()[NOT_JUDGED] == 1 and table.counts()[REPRODUCED] == 1
+
+
+def test_a_precondition_is_checked_when_the_claim_is_made():
+    with pytest.raises(KeyError, match="binding share"):
+        Claim("wl", "t", {"gap": 5.0}, AtLeast("gap", 1.0), preconditions=(CAP,))
+    with pytest.raises(TypeError, match="Precondition"):
+        Claim("wl", "t", {"gap": 5.0}, AtLeast("gap", 1.0), preconditions=(AtLeast("gap", 1.0),))
+    with pytest.raises(ValueError, match="words"):
+        Precondition(" ", AtLeast("gap", 1.0))
+
+
+@pytest.mark.parametrize("rule", [AtLeast("x", 0.9, partly=0.7), AtMost("x", 0.1), Within("x", (1, 2), partly=(0, 3)),
+                                  AllOf((AtLeast("x", 1.0), AtMost("y", 2.0, partly=3.0)))])
+def test_a_rule_kept_as_data_is_the_same_rule(rule):
+    again = rule_from_spec(json.loads(json.dumps(rule.to_spec())))
+    assert again == rule and again.describe() == rule.describe()
+    with pytest.raises(ValueError, match="not a rule"):
+        rule_from_spec({"rule": "Sometimes"})
+
+
+def test_another_runs_figures_are_judged_again_by_the_committed_rule():
+    committed = Claim("wl", "t", {"gap": 5.0, "binding share": 0.5}, AtLeast("gap", 1.0), preconditions=(CAP,),
+                      control=Control("no cap", {"gap": 0.0})).to_dict()
+    old_run = {"measured": {"gap": 0.5, "binding share": 0.5}, "verdict": "whatever it said then",
+               "control": {"measured": {"gap": 0.0}}}
+    assert rejudge(committed, old_run) == NOT_REPRODUCED
+    assert rejudge(committed, {**old_run, "measured": {"gap": 5.0, "binding share": 0.0}}) == NOT_JUDGED
+    assert rejudge(committed, {**old_run, "control": {"measured": {"gap": 3.0}},
+                               "measured": {"gap": 5.0, "binding share": 0.9}}) == UNINFORMATIVE
+    assert rejudge(committed, {**old_run, "measured": {"gap": 5.0}}) is None  # recorded before the precondition
+    assert rejudge({k: v for k, v in committed.items() if k != "rule_spec"}, old_run) is None

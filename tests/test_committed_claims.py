@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from aebook.book.report import notebook_claims
-from aebook.claims import CLAIM_VERDICTS, KINDS, VERDICTS, verdict_with_control
+from aebook.claims import CLAIM_VERDICTS, KINDS, NOT_JUDGED, VERDICTS, rejudge, verdict_with_control
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "chapters").glob("*/[0-9]*.ipynb"))
@@ -29,7 +29,11 @@ def test_every_row_has_a_control_or_a_reason_and_a_consistent_verdict(path):
         assert row["verdict"] in CLAIM_VERDICTS and row["rule_verdict"] in VERDICTS, where
         control = row.get("control")
         expected = verdict_with_control(row["rule_verdict"], control["verdict"] if control else None)
+        if not all(p["holds"] for p in row.get("preconditions", [])):
+            expected = NOT_JUDGED
         assert row["verdict"] == expected, f"{where}: verdict {row['verdict']!r}, its rule and control give {expected!r}"
+        assert "rule_spec" in row, f"{where}: the rule is not kept as data (re-execute the notebook: make outputs)"
+        assert rejudge(row, row) == row["verdict"], f"{where}: the rule kept as data judges differently"
 
 
 CALIBRATED = sorted(p for p in (ROOT / "chapters").glob("*/calibration/*.json"))

@@ -52,6 +52,9 @@ def test_means_spread_orientation_and_arguments():
     assert es.arithmetic_mean_modulus(lam) == pytest.approx(6.5 / 6)
     assert es.geometric_mean_modulus(lam) == pytest.approx(1.0)  # log 2 + log 0.5 + 0 … = 0
     assert es.log_modulus_std(lam) == pytest.approx(np.std([np.log(2), np.log(0.5), 0, 0, 0, 0]))
+    # a zero eigenvalue is left out of the spread, not floored at the rank tolerance; none left: NaN
+    assert es.log_modulus_std(np.array([[2.0, 0.5, 0.0]])) == pytest.approx(np.log(2))
+    assert np.isnan(es.log_modulus_std(np.zeros((2, 2))))
     np.testing.assert_array_equal(es.orientation_reversed(lam), [False, True, False])  # 1j·(−1j) = 1 > 0
     np.testing.assert_allclose(es.abs_argument(lam)[1:], [[np.pi, 0], [np.pi / 2, np.pi / 2]])
     assert np.isfinite(es.log_modulus(np.zeros((1, 2)))).all()

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from aebook.analysis.hodge import hodge_decomposition, nodes_to_edges
+from aebook.analysis.hodge import edges_to_nodes, hodge_decomposition, nodes_to_edges
 
 
 def grid(n=65):
@@ -66,3 +66,14 @@ def test_planar_points_lie_near_their_shape():
     np.testing.assert_array_equal(planar_points("spiral", 10, seed=3), planar_points("spiral", 10, seed=3))
     with pytest.raises(ValueError, match="unknown shape"):
         planar_points("square", 10)
+
+
+def test_edges_back_to_nodes_recovers_a_linear_field_inside_and_keeps_the_shape():
+    xs, ys = np.linspace(-1, 1, 7), np.linspace(-2, 2, 5)
+    X, Y = np.meshgrid(xs, ys)
+    u, v = 3 * X + Y, X - 2 * Y
+    back_u, back_v = edges_to_nodes(*nodes_to_edges(u, v))
+    assert back_u.shape == u.shape and back_v.shape == v.shape
+    np.testing.assert_allclose(back_u[:, 1:-1], u[:, 1:-1], atol=1e-12)   # the mean of two midpoints of a linear field
+    np.testing.assert_allclose(back_v[1:-1, :], v[1:-1, :], atol=1e-12)
+    np.testing.assert_allclose(back_u[:, 0], 0.5 * (u[:, 0] + u[:, 1]))  # a boundary node takes its one edge

@@ -1,6 +1,6 @@
-"""The notebook check compares claims with tolerances: it passes a rerun within tolerance, and fails, naming the
-notebook, claim and both figures, when a figure moves beyond it or a verdict flips on a claim that is not
-borderline."""
+"""The notebook check off the reference float path compares claims with the ranges the recorded runs give: it
+passes a rerun inside them, and fails, naming the notebook, claim and figures, when a figure leaves its recorded
+range (widened by half its width) or a verdict is one no recorded run gave."""
 
 from __future__ import annotations
 
@@ -10,85 +10,66 @@ import subprocess
 import sys
 from pathlib import Path
 
-from aebook.book.nbcheck import compare_claims, execute_notebook
+from aebook.book.nbcheck import compare_claims_recorded, execute_notebook, recorded_ranges
+from aebook.claims import AtLeast, Claim, ClaimsTable, Control
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "tests" / "fixtures" / "tinychapter" / "01-tiny.ipynb"
 
 
-def _nb(figure: float, verdict: str = "reproduced", borderline: bool = False, rel: float = 0.05) -> dict:
-    claim = {"id": "c1", "measured": {"x": figure}, "verdict": verdict, "borderline": borderline,
-             "tolerance": {"rel": rel, "abs": 1e-6}}
-    out = {"output_type": "display_data", "data": {}, "metadata": {"aebook": {"claims": {
-        "notebook": "01-t", "claims": [claim]}}}}
+def _table(x: float, control: float | None = 0.1, extra: dict | None = None) -> dict:
+    t = ClaimsTable("toy", "01-t")
+    t.add(Claim("c1", "t", {"x": x, **(extra or {})}, AtLeast("x", 1.0, partly=0.5),
+                control=Control("untrained", {"x": control}) if control is not None else None,
+                no_control="" if control is not None else "toy"))
+    return t.to_dict()
+
+
+def _nb(table: dict) -> dict:
+    out = {"output_type": "display_data", "data": {}, "metadata": {"aebook": {"claims": table}}}
     return {"cells": [{"cell_type": "code", "source": "", "outputs": [out]}]}
 
 
-def test_within_tolerance_passes_and_beyond_fails_with_both_figures():
-    assert compare_claims(_nb(1.0), _nb(1.04)) == []
-    problems = compare_claims(_nb(1.0), _nb(1.2))
-    assert len(problems) == 1 and "'c1'" in problems[0] and "'x'" in problems[0]
-    assert "committed 1," in problems[0] and "now 1.2" in problems[0]
+def _runs(*xs: float, controls: tuple[float, ...] | None = None) -> list[dict]:
+    controls = controls or (0.1,) * len(xs)
+    return [{"float_path": "p", "seed": i, "source": "test", "tables": [_table(x, c)]}
+            for i, (x, c) in enumerate(zip(xs, controls))]
 
 
-def test_the_claims_own_tolerance_is_used():
-    assert compare_claims(_nb(1.0, rel=0.3), _nb(1.2)) == []
+def test_a_figure_inside_its_recorded_range_widened_by_half_passes_and_outside_fails():
+    ranges = recorded_ranges(_runs(1.2, 1.4, 1.3))          # 1.2 to 1.4, widened to 1.1 … 1.5
+    assert ranges["c1"]["figures"]["x"] == ((1.2, 1.4), False) and ranges["c1"]["verdicts"] == {"reproduced"}
+    committed = _nb(_table(1.2))
+    assert compare_claims_recorded(committed, _nb(_table(1.49)), ranges) == []
+    problems = compare_claims_recorded(committed, _nb(_table(1.6)), ranges)
+    assert problems == ["claim 'c1': figure 'x' is 1.6, the recorded runs gave 1.2 to 1.4"]
 
 
-def test_a_figure_with_a_tolerance_of_its_own_is_compared_with_it():
-    def two(x, y):
-        nb = _nb(x)
-        claim = nb["cells"][0]["outputs"][0]["metadata"]["aebook"]["claims"]["claims"][0]
-        claim["measured"]["y"] = y
-        claim["tolerance"]["figures"] = {"y": {"rel": 0.0, "abs": 5.0}}
-        return nb
-
-    assert compare_claims(two(1.0, 10.0), two(1.0, 14.0)) == []  # y may move by 5
-    problems = compare_claims(two(1.0, 10.0), two(1.2, 16.0))   # x keeps its 5 %; y moved by 6
-    assert len(problems) == 2 and "'x'" in problems[0] and "'y'" in problems[1] and "± 5" in problems[1]
+def test_a_verdict_no_recorded_run_gave_fails_and_one_a_run_gave_passes():
+    ranges = recorded_ranges(_runs(1.2, 0.9))                 # reproduced and partly both recorded
+    assert ranges["c1"]["verdicts"] == {"reproduced", "partly"}
+    assert compare_claims_recorded(_nb(_table(1.2)), _nb(_table(0.95)), ranges) == []
+    steady = recorded_ranges(_runs(1.2, 1.2))
+    problems = compare_claims_recorded(_nb(_table(1.2)), _nb(_table(1.2, control=3.0)), steady)
+    assert any("control figure 'x' is 3" in p for p in problems)
+    assert any("verdict 'uninformative'" in p for p in problems)
 
 
-def test_a_control_with_a_tolerance_of_its_own_is_compared_with_it():
-    committed, fresh = _with_control(_nb(1.0), 0.2), _with_control(_nb(1.0), 0.6)
-    assert len(compare_claims(committed, fresh)) == 1  # beyond the claim's 5 %
-    for nb in (committed, fresh):
-        nb["cells"][0]["outputs"][0]["metadata"]["aebook"]["claims"]["claims"][0]["control"]["tolerance"] = \
-            {"rel": 0.0, "abs": 0.5}
-    assert compare_claims(committed, fresh) == []
-
-
-def test_a_verdict_may_flip_only_on_a_borderline_claim():
-    assert "neither is borderline" in compare_claims(_nb(1.0), _nb(1.01, verdict="partly"))[0]
-    assert compare_claims(_nb(1.0, borderline=True), _nb(1.01, verdict="partly")) == []
-    assert compare_claims(_nb(1.0), _nb(1.01, verdict="partly", borderline=True)) == []
+def test_a_single_recorded_run_leaves_a_millionth_of_room():
+    ranges = recorded_ranges(_runs(1.2))
+    assert compare_claims_recorded(_nb(_table(1.2)), _nb(_table(1.2 * (1 + 5e-7))), ranges) == []
+    assert len(compare_claims_recorded(_nb(_table(1.2)), _nb(_table(1.2001)), ranges)) == 1
 
 
 def test_missing_and_new_claims_and_figures_fail():
-    fresh = _nb(1.0)
+    ranges = recorded_ranges(_runs(1.2))
+    fresh = _nb(_table(1.2))
     fresh["cells"][0]["outputs"][0]["metadata"]["aebook"]["claims"]["claims"][0]["id"] = "c2"
-    problems = compare_claims(_nb(1.0), fresh)
+    problems = compare_claims_recorded(_nb(_table(1.2)), fresh, ranges)
     assert any("'c1'" in p and "did not record" in p for p in problems)
     assert any("'c2'" in p and "not in the committed" in p for p in problems)
-    renamed = _nb(1.0)
-    renamed["cells"][0]["outputs"][0]["metadata"]["aebook"]["claims"]["claims"][0]["measured"] = {"y": 1.0}
-    assert len(compare_claims(_nb(1.0), renamed)) == 2
-
-
-def _with_control(nb: dict, figure: float | None, kind: str = "claim") -> dict:
-    claim = nb["cells"][0]["outputs"][0]["metadata"]["aebook"]["claims"]["claims"][0]
-    claim["control"] = None if figure is None else {"label": "untrained", "measured": {"x": figure},
-                                                     "verdict": "not reproduced"}
-    claim["kind"] = kind
-    return nb
-
-
-def test_control_figures_are_compared_within_the_claims_tolerance():
-    assert compare_claims(_with_control(_nb(1.0), 0.2), _with_control(_nb(1.0), 0.205)) == []
-    problems = compare_claims(_with_control(_nb(1.0), 0.2), _with_control(_nb(1.0), 0.3))
-    assert len(problems) == 1 and "control figure 'x'" in problems[0] and "now 0.3" in problems[0]
-    assert "control is new" in compare_claims(_nb(1.0), _with_control(_nb(1.0), 0.2))[0]
-    assert "control is gone" in compare_claims(_with_control(_nb(1.0), 0.2), _with_control(_nb(1.0), None))[0]
-    assert "kind" in compare_claims(_nb(1.0), _with_control(_nb(1.0), None, kind="check"))[0]
+    problems = compare_claims_recorded(_nb(_table(1.2)), _nb(_table(1.2, extra={"y": 1.0})), ranges)
+    assert problems == ["claim 'c1': figure 'y' is new (not in the committed outputs)"]
 
 
 def _check(path: Path, tmp_path: Path) -> subprocess.CompletedProcess:
@@ -118,7 +99,7 @@ def test_the_plugin_reexecutes_and_compares(tmp_path):
     bad.write_text(json.dumps(moved))
     proc = _check(bad, tmp_path)
     assert proc.returncode == 1
-    assert "'product' committed 6, now 4.5" in proc.stdout and "01-tiny.ipynb" in proc.stdout
+    assert "figure 'product' is 4.5, the recorded runs gave 6 to 6" in proc.stdout and "01-tiny.ipynb" in proc.stdout
 
 
 def _set_fail(nb: dict) -> dict:

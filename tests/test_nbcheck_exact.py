@@ -1,5 +1,5 @@
-"""The notebook check on the reference float path: the same verdicts and every figure to 1e-6 relative, whatever a
-claim's tolerance or borderline flag; the check refuses to run off that path and says why."""
+"""The notebook check on the reference float path: the same verdicts and every figure to 1e-6 relative, however far
+the recorded runs spread; the check refuses to run off that path and says why."""
 
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ from aebook.book.floatpath import PATHS
 from aebook.book.nbcheck import compare_claims_exact, reference_path_problem
 
 
-def _nb(figure: float, verdict: str = "reproduced", control: float | None = None, borderline: bool = False) -> dict:
-    claim = {"id": "c1", "measured": {"x": figure}, "verdict": verdict, "borderline": borderline,
-             "tolerance": {"rel": 0.5, "abs": 1.0}}
+def _nb(figure: float, verdict: str = "reproduced", control: float | None = None) -> dict:
+    claim = {"id": "c1", "measured": {"x": figure}, "verdict": verdict}
     if control is not None:
         claim["control"] = {"label": "untrained", "measured": {"x": control}, "verdict": "not reproduced"}
     out = {"output_type": "display_data", "data": {}, "metadata": {"aebook": {"claims": {
@@ -24,7 +23,7 @@ def test_figures_agreeing_to_a_millionth_pass():
     assert compare_claims_exact(_nb(math.nan), _nb(math.nan)) == []
 
 
-def test_a_figure_moved_within_its_tolerance_but_beyond_a_millionth_fails_with_both_values():
+def test_a_figure_moved_beyond_a_millionth_fails_with_both_values():
     problems = compare_claims_exact(_nb(0.612), _nb(0.682))
     assert len(problems) == 1 and "'x'" in problems[0] and "0.612" in problems[0] and "0.682" in problems[0]
 
@@ -34,8 +33,8 @@ def test_a_moved_control_figure_fails():
     assert len(problems) == 1 and "control figure" in problems[0]
 
 
-def test_a_flipped_verdict_fails_even_on_a_borderline_claim():
-    problems = compare_claims_exact(_nb(1.0, borderline=True), _nb(1.0, verdict="partly", borderline=True))
+def test_a_flipped_verdict_fails_even_with_equal_figures():
+    problems = compare_claims_exact(_nb(1.0), _nb(1.0, verdict="partly"))
     assert problems == ["claim 'c1': verdict committed 'reproduced', now 'partly'"]
 
 

@@ -82,3 +82,41 @@ def test_grouped_sameness_sees_two_images_as_two_groups_of_one():
     assert og.grouped_sameness(recons, swapped, digits) > 10 * grouped
     with pytest.raises(ValueError, match="no mean intensity"):
         og.grouped_sameness(recons, {"dark1": 0.1}, digits)
+
+
+def test_claim_figures_count_noise_sets_against_mnist_at_each_latent_size():
+    """share_above_mnist compares every noise set with MNIST at the same latent size, per seed; coin_flip reads the
+    largest latent size where MNIST has full-rank points."""
+    from types import SimpleNamespace
+
+    names = [og.D_TRAIN, "noise a", "noise b"]
+    summary = SimpleNamespace(set_names=names, latent_sizes=[2, 4], row=names.index,
+                              distance=np.array([[1.0, 1.0], [2.0, 0.5], [3.0, 3.0]]),
+                              singular_i=np.array([[0.0, 0.9], [0.0, 0.0], [0.0, 0.0]]),
+                              reversed_i=np.array([[0.1, 0.0], [0.5, 0.4], [0.7, 0.6]]))
+    assert og.share_above_mnist([summary], "distance") == 0.75          # 3 of the 4 (set, size) pairs
+    assert og.share_above_mnist([summary], "distance", above=False) == 0.25
+    flip = og.coin_flip([summary])                                      # size 4 has MNIST singular: size 2 is read
+    assert flip["median share reversed (noise)"] == pytest.approx(0.6)
+    assert flip["noise − MNIST"] == pytest.approx(0.5)
+
+
+def test_latent_claim_figures_read_constancy_distance_and_clusters():
+    """A set whose means vary over d more than MNIST's counts; J_L far from MNIST's at the smallest d counts; the
+    brightness order is read for J_I against J_L."""
+    from types import SimpleNamespace
+
+    names = [og.D_TRAIN, "dark", "mid", "bright"]
+    flat = np.ones((4, 3))
+    arith_i = np.array([[1.0, 1.0, 1.0], [1.0, 3.0, 9.0], [1.0, 2.0, 4.0], [1.0, 0.5, 0.25]])
+    arith_l = np.array([[1.0, 1.0, 1.0], [4.0, 2.0, 1.0], [1.1, 1.0, 1.2], [0.2, 1.0, 3.0]])
+    summary = SimpleNamespace(set_names=names, latent_sizes=[2, 4, 8], row=names.index, pixel_mean=np.array([.1, .1, .5, .9]),
+                              arith_i=arith_i, geo_i=arith_i, arith_l=arith_l, geo_l=arith_l)
+    f = og.latent_claim_figures([summary])
+    assert f["less-constant"]["least share of noise sets whose means vary more over d than MNIST's"] == 1.0
+    assert f["jl-far"]["share of noise sets far from MNIST's mean |λ_JL| at the smallest d"] == pytest.approx(2 / 3)
+    # J_I is ordered by brightness (ρ = −1), J_L the other way round (ρ = +1): no difference in strength
+    assert f["jl-no-clusters"]["|ρ| for J_I − |ρ| for J_L (brightness order at the largest d)"] == pytest.approx(0.0)
+    same = SimpleNamespace(**{**vars(summary), "arith_i": flat, "geo_i": flat, "arith_l": flat, "geo_l": flat})
+    assert og.latent_claim_figures([same])["less-constant"][
+        "least share of noise sets whose means vary more over d than MNIST's"] == 0.0

@@ -33,24 +33,36 @@ def test_scoreboard_counts_each_chapter_at_each_profile(tmp_path):
     notebook_with([table(0.1)], tmp_path / "chapters/toy/02-b.ipynb")
     rows = scoreboard(tmp_path)
     assert rows == [{"chapter": "chapters/toy/index", "title": "Toy: a chapter",
-                     "quick": {"reproduced": 1, "partly": 1, "not reproduced": 1, "uninformative": 0},
+                     "quick": {"reproduced": 1, "partly": 1, "not reproduced": 1, "uninformative": 0,
+                               "not judged at this profile": 0},
                      "fragile": 0, "paper": None,
-                     "borderline": {"quick": {"reproduced": 0, "partly": 0, "not reproduced": 0,
-                                              "uninformative": 0}, "paper": None},
                      "apart": {"quick": {"check": 0, "beyond": 0, "without control": 3}, "paper": None},
                      "paper_page": None}]
     notebook_with([table(3.0, 3.0, profile="paper")], tmp_path / "chapters/toy/paper-run/01-a.ipynb")
-    assert scoreboard(tmp_path)[0]["paper"] == {"reproduced": 2, "partly": 0, "not reproduced": 0, "uninformative": 0}
+    assert scoreboard(tmp_path)[0]["paper"] == {"reproduced": 2, "partly": 0, "not reproduced": 0, "uninformative": 0,
+                                                "not judged at this profile": 0}
     text = scoreboard_markdown(tmp_path)
     assert "| {doc}`Toy: a chapter </chapters/toy/index>` | quick | {doc}`1 </chapters/toy/index>`" in text
     assert "| paper | {doc}`2 </chapters/toy/paper-run/01-a>`" in text
-    assert "borderline)" not in text
     target = write_scoreboard(tmp_path, tmp_path / "out/scoreboard.md")
     assert target.read_text() == text
-    notebook_with([table(1.004, 0.1)], tmp_path / "chapters/toy/02-b.ipynb")  # within 0.5 % of its threshold
-    assert scoreboard(tmp_path)[0]["borderline"]["quick"] == {"reproduced": 1, "partly": 0, "not reproduced": 0,
-                                                               "uninformative": 0}
-    assert "`2 </chapters/toy/index>` (1 borderline)" in scoreboard_markdown(tmp_path)
+
+
+def test_rows_not_judged_at_a_profile_are_counted_apart_per_profile(tmp_path, toy_book):
+    from aebook.claims import Precondition
+
+    def capped(share, profile):
+        t = ClaimsTable("toy", "01-a", profile=profile)
+        t.add(Claim("wl", "a", {"x": 0.1, "binding share": share}, AtLeast("x", 1.0), no_control="toy",
+                    preconditions=(Precondition("the cap binds", AtLeast("binding share", 0.1)),)))
+        return t
+
+    notebook_with([capped(0.0, "quick")], tmp_path / "chapters/toy/01-a.ipynb")
+    notebook_with([capped(0.5, "paper")], tmp_path / "chapters/toy/paper-run/01-a.ipynb")
+    row = scoreboard(tmp_path)[0]
+    assert row["quick"]["not judged at this profile"] == 1 and row["quick"]["not reproduced"] == 0
+    assert row["paper"]["not judged at this profile"] == 0 and row["paper"]["not reproduced"] == 1
+    assert "➖ not judged at this profile" in scoreboard_markdown(tmp_path)
 
 
 def test_uninformative_claims_checks_and_rows_beyond_the_paper_are_counted_apart(tmp_path, toy_book):
@@ -64,9 +76,11 @@ def test_uninformative_claims_checks_and_rows_beyond_the_paper_are_counted_apart
     t.add(Claim("ours", "a", {"x": 0.1}, rule, kind=BEYOND, no_control="our extension"))
     notebook_with([t], tmp_path / "chapters/toy/01-a.ipynb")
     row = scoreboard(tmp_path)[0]
-    assert row["quick"] == {"reproduced": 1, "partly": 0, "not reproduced": 0, "uninformative": 1}
+    assert row["quick"] == {"reproduced": 1, "partly": 0, "not reproduced": 0, "uninformative": 1,
+                            "not judged at this profile": 0}
     assert row["apart"]["quick"] == {"check": 1, "beyond": 1, "without control": 0}
-    assert "| {doc}`1 </chapters/toy/index>` | {doc}`0 </book/robustness>` | 0 | 1 | 1 |" in scoreboard_markdown(tmp_path)
+    assert ("| {doc}`1 </chapters/toy/index>` | {doc}`0 </chapters/toy/index>` | {doc}`0 </book/robustness>` "
+            "| 0 | 1 | 1 |") in scoreboard_markdown(tmp_path)
 
 
 def test_the_books_scoreboard_covers_every_claims_table():

@@ -221,9 +221,9 @@ def test_a_bad_deadline_is_refused(monkeypatch):
 
 @pytest.mark.parametrize("every_seconds, first_seen", [(0.0, 5), (1e9, None)])
 def test_checkpoints_are_written_by_elapsed_time(data, private_cache, monkeypatch, every_seconds, first_seen):
-    import aebook.train as train_module
+    import aebook.runstore as runstore
 
-    monkeypatch.setattr(train_module, "CHECKPOINT_SECONDS", every_seconds)
+    monkeypatch.setattr(runstore, "CHECKPOINT_SECONDS", every_seconds)
     seen = []
     look = lambda ctx: seen.append(bool(list(private_cache.glob("*.ckpt"))))  # noqa: E731
     train(tiny_model(), data, TrainConfig(steps=20, batch_size=16, checkpoint_every=5), callbacks=[look],
@@ -236,3 +236,26 @@ def test_logged_tensors_are_read_back_in_step_order(data, private_cache):
     run = train(tiny_model(), data, TrainConfig(steps=450, batch_size=16), callbacks=[logged], progress=False)
     assert run.history["step"] == [float(s) for s in range(450)]
     assert run.history["half"] == [s / 2 for s in range(450)] and len(run.history["loss"]) == 450
+
+
+def noisy_mse(model: nn.Module, batch: torch.Tensor) -> torch.Tensor:
+    """A loss that draws from the global random generator each step, as a VAE's does."""
+    return nn.functional.mse_loss(model(batch + 0.1 * torch.randn_like(batch)), batch)
+
+
+@pytest.mark.parametrize("stop_at", [0, 13, 25])
+def test_a_run_whose_loss_draws_noise_resumes_bit_for_bit(data, private_cache, stop_at):
+    """The checkpoint keeps the random state at the start of the first unfinished step, so the resumed run draws the
+    noise the uninterrupted one drew: the same weights and losses, bit for bit."""
+    cfg = TrainConfig(steps=40, batch_size=16, lr=1e-2, checkpoint_every=7)
+    reference = train(tiny_model(), data, cfg, loss_fn=noisy_mse, cache=False, progress=False, device="cpu")
+
+    def interrupt(ctx: StepContext):
+        if ctx.step == stop_at:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train(tiny_model(), data, cfg, loss_fn=noisy_mse, callbacks=[interrupt], progress=False, device="cpu")
+    resumed = train(tiny_model(), data, cfg, loss_fn=noisy_mse, progress=False, device="cpu")
+    assert not resumed.from_cache and resumed.history["loss"] == reference.history["loss"]
+    assert torch.equal(weights(resumed.model), weights(reference.model))

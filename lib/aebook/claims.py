@@ -19,10 +19,14 @@ VERDICTS = (REPRODUCED, PARTLY, NOT_REPRODUCED)
 #: A claim whose rule passes on its control as well as on our figure: the rule cannot tell the effect from its
 #: absence, so the row is evidence of nothing.
 UNINFORMATIVE = "uninformative"
-#: What a claim's row can say: the rule's verdict, or uninformative when the control passes too.
-CLAIM_VERDICTS = (*VERDICTS, UNINFORMATIVE)
+#: A claim whose preconditions fail: the model at this profile cannot exercise the claim (the cap never binds, the
+#: network shows no failure to close, the bottleneck is too small), so the row says nothing for or against the paper.
+NOT_JUDGED = "not judged at this profile"
+#: What a claim's row can say: the rule's verdict, uninformative when the control passes too, or not judged when a
+#: precondition fails.
+CLAIM_VERDICTS = (*VERDICTS, UNINFORMATIVE, NOT_JUDGED)
 _RANK = {v: i for i, v in enumerate(VERDICTS)}
-_MARK = {REPRODUCED: "✅", PARTLY: "🟡", NOT_REPRODUCED: "❌", UNINFORMATIVE: "⚪"}
+_MARK = {REPRODUCED: "✅", PARTLY: "🟡", NOT_REPRODUCED: "❌", UNINFORMATIVE: "⚪", NOT_JUDGED: "➖"}
 
 #: Kinds of row. A *claim* is a statement of the paper, counted on the scoreboard. A *check* holds by construction
 #: (a unit test of our implementation shown beside the claims), counted apart. *Beyond* rows test our own reading or
@@ -30,76 +34,6 @@ _MARK = {REPRODUCED: "✅", PARTLY: "🟡", NOT_REPRODUCED: "❌", UNINFORMATIVE
 CLAIM, CHECK, BEYOND = "claim", "check", "beyond"
 KINDS = (CLAIM, CHECK, BEYOND)
 _KIND_TEXT = {CHECK: "check of the implementation", BEYOND: "beyond the paper"}
-
-#: How far a figure may move between two runs of the same notebook on different machines (float paths, thread
-#: counts) before the notebook check calls it a change: ``|new - old| <= rel * max(|old|, |new|) + abs``.
-#: Measured between AVX-512 and AVX2 runs of the whole book: most figures moved by less than 0.4 % (R² and
-#: closed-form figures by 1e-9), trained figures of small quick-profile models by 1 to 22 %. 0.5 % covers the
-#: first; a claim with a noisier figure declares its own tolerance beside its rule, with what was measured.
-DEFAULT_REL_TOL = 0.005
-DEFAULT_ABS_TOL = 1e-6
-
-
-@dataclass(frozen=True)
-class Tolerance:
-    """How far a claim's figures may move on a rerun elsewhere: ``rel`` of the figure plus ``abs``; ``figures``
-    gives a figure a tolerance of its own (e.g. one measured from its seed spread), the others keep ``rel``/``abs``."""
-
-    rel: float = DEFAULT_REL_TOL
-    abs: float = DEFAULT_ABS_TOL
-    figures: Mapping[str, Tolerance] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        if not (self.rel >= 0 and self.abs >= 0):
-            raise ValueError(f"a tolerance must be non-negative, got rel={self.rel!r}, abs={self.abs!r}")
-        for name, tol in self.figures.items():
-            if not isinstance(tol, Tolerance) or tol.figures:
-                raise TypeError(f"the tolerance of figure {name!r} must be a plain Tolerance(rel=..., abs=...)")
-
-    def of(self, figure: str | None) -> Tolerance:
-        """The tolerance of one figure: its own when given, else the claim's."""
-        return self.figures.get(figure, self) if figure is not None else self
-
-    def spread(self, value: float, figure: str | None = None) -> float:
-        """Half-width of the band a figure of this size may move in."""
-        tol = self.of(figure)
-        return tol.rel * abs(value) + tol.abs
-
-    def agree(self, old: float, new: float, figure: str | None = None) -> bool:
-        """Whether two figures agree within this tolerance (NaN agrees only with NaN)."""
-        if math.isnan(old) or math.isnan(new):
-            return math.isnan(old) and math.isnan(new)
-        if math.isinf(old) or math.isinf(new):
-            return old == new
-        tol = self.of(figure)
-        return abs(new - old) <= tol.rel * max(abs(old), abs(new)) + tol.abs
-
-    def describe(self) -> str:
-        """The tolerance in words, e.g. ``±5 %``, then each figure's own."""
-        text = f"±{self.rel * 100:.3g} %"
-        text += f" ± {_fmt(self.abs)}" if self.abs != DEFAULT_ABS_TOL else ""
-        return text + "".join(f"; {name} {tol.describe()}" for name, tol in self.figures.items())
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready record: ``rel``, ``abs`` and, when any, each figure's own."""
-        out: dict[str, Any] = {"rel": self.rel, "abs": self.abs}
-        if self.figures:
-            out["figures"] = {name: {"rel": t.rel, "abs": t.abs} for name, t in self.figures.items()}
-        return out
-
-    @classmethod
-    def from_dict(cls, record: Mapping[str, Any] | None) -> Tolerance:
-        """The tolerance a claim record keeps (the defaults when it keeps none)."""
-        record = record or {}
-        figures = {name: Tolerance(rel=float(t.get("rel", DEFAULT_REL_TOL)), abs=float(t.get("abs", DEFAULT_ABS_TOL)))
-                   for name, t in (record.get("figures") or {}).items()}
-        return cls(rel=float(record.get("rel", DEFAULT_REL_TOL)), abs=float(record.get("abs", DEFAULT_ABS_TOL)),
-                   figures=figures)
-
-
-def _span(ranks: set[int]) -> set[int]:
-    return set(range(min(ranks), max(ranks) + 1))
-
 
 def _fmt(x: float) -> str:
     return f"{x:.3g}" if isinstance(x, float) else str(x)
@@ -116,22 +50,18 @@ class Rule:
         """Return the rule in words, for the claims table."""
         raise NotImplementedError
 
-    def possible_verdicts(self, measured: Mapping[str, float], tolerance: Tolerance) -> set[str]:
-        """Every verdict the rule could give if each figure moved anywhere within its tolerance."""
-        raise NotImplementedError
-
     def thresholds(self) -> list[tuple[str, float]]:
         """The (figure, bound) pairs the rule compares against."""
         raise NotImplementedError
 
-    def near_thresholds(self, measured: Mapping[str, float], tolerance: Tolerance) -> list[dict[str, float | str]]:
-        """The thresholds that lie within tolerance of their figure, as ``{figure, value, threshold}``."""
-        out = []
-        for key, bound in self.thresholds():
-            v = _value(measured, key)
-            if not math.isnan(v) and abs(v - bound) <= tolerance.spread(v, key):
-                out.append({"figure": key, "value": v, "threshold": bound})
-        return out
+    def figures(self) -> list[str]:
+        """The names of the figures the rule reads."""
+        return list(dict.fromkeys(key for key, _ in self.thresholds()))
+
+    def to_spec(self) -> dict[str, Any]:
+        """The rule as JSON-ready data (:func:`rule_from_spec` rebuilds it), so that a recorded run can be judged
+        again by the rule a notebook has now."""
+        raise NotImplementedError
 
 
 def _value(measured: Mapping[str, float], key: str) -> float:
@@ -161,14 +91,6 @@ class _Threshold(Rule):
             return PARTLY
         return NOT_REPRODUCED
 
-    def possible_verdicts(self, measured: Mapping[str, float], tolerance: Tolerance) -> set[str]:
-        v = _value(measured, self.key)
-        if math.isnan(v):
-            return {NOT_REPRODUCED}
-        d = tolerance.spread(v, self.key)
-        ranks = {_RANK[self.verdict({self.key: x})] for x in (v - d, v, v + d)}  # monotone in the figure
-        return {VERDICTS[r] for r in _span(ranks)}
-
     def thresholds(self) -> list[tuple[str, float]]:
         return [(self.key, self.reproduced)] + ([(self.key, self.partly)] if self.partly is not None else [])
 
@@ -176,6 +98,9 @@ class _Threshold(Rule):
         sign = "≥" if self.higher_is_better else "≤"
         text = f"{self.key} {sign} {_fmt(self.reproduced)}"
         return text + (f" (partly: {sign} {_fmt(self.partly)})" if self.partly is not None else "")
+
+    def to_spec(self) -> dict[str, Any]:
+        return {"rule": type(self).__name__, "key": self.key, "reproduced": self.reproduced, "partly": self.partly}
 
 
 class AtLeast(_Threshold):
@@ -204,18 +129,6 @@ class Within(Rule):
             return PARTLY
         return NOT_REPRODUCED
 
-    def possible_verdicts(self, measured: Mapping[str, float], tolerance: Tolerance) -> set[str]:
-        v = _value(measured, self.key)
-        if math.isnan(v):
-            return {NOT_REPRODUCED}
-        a, b = v - tolerance.spread(v, self.key), v + tolerance.spread(v, self.key)
-        best = NOT_REPRODUCED
-        for verdict, rng in ((PARTLY, self.partly), (REPRODUCED, self.reproduced)):
-            if rng is not None and a <= rng[1] and b >= rng[0]:  # the band meets this range
-                best = verdict
-        worst = max((self.verdict({self.key: x}) for x in (a, v, b)), key=_RANK.__getitem__)
-        return {VERDICTS[r] for r in _span({_RANK[best], _RANK[worst]})}
-
     def thresholds(self) -> list[tuple[str, float]]:
         bounds = list(self.reproduced) + (list(self.partly) if self.partly is not None else [])
         return [(self.key, b) for b in bounds]
@@ -227,6 +140,10 @@ class Within(Rule):
             text += f" (partly: {_fmt(self.partly[0])} to {_fmt(self.partly[1])})"
         return text
 
+    def to_spec(self) -> dict[str, Any]:
+        return {"rule": "Within", "key": self.key, "reproduced": list(self.reproduced),
+                "partly": list(self.partly) if self.partly is not None else None}
+
 
 @dataclass(frozen=True)
 class AllOf(Rule):
@@ -237,16 +154,28 @@ class AllOf(Rule):
     def verdict(self, measured: Mapping[str, float]) -> str:
         return max((r.verdict(measured) for r in self.rules), key=_RANK.__getitem__)
 
-    def possible_verdicts(self, measured: Mapping[str, float], tolerance: Tolerance) -> set[str]:
-        # The weakest of the parts: at best the weakest best, at worst the weakest worst.
-        parts = [{_RANK[v] for v in r.possible_verdicts(measured, tolerance)} for r in self.rules]
-        return {VERDICTS[r] for r in _span({max(min(p) for p in parts), max(max(p) for p in parts)})}
-
     def thresholds(self) -> list[tuple[str, float]]:
         return [t for r in self.rules for t in r.thresholds()]
 
     def describe(self) -> str:
         return " and ".join(r.describe() for r in self.rules)
+
+    def to_spec(self) -> dict[str, Any]:
+        return {"rule": "AllOf", "rules": [r.to_spec() for r in self.rules]}
+
+
+def rule_from_spec(spec: Mapping[str, Any]) -> Rule:
+    """The rule a :meth:`Rule.to_spec` record describes."""
+    kind = spec.get("rule")
+    if kind == "AllOf":
+        return AllOf(tuple(rule_from_spec(r) for r in spec["rules"]))
+    if kind == "Within":
+        partly = spec.get("partly")
+        return Within(spec["key"], tuple(spec["reproduced"]), partly=tuple(partly) if partly is not None else None)
+    if kind in ("AtLeast", "AtMost"):
+        cls = AtLeast if kind == "AtLeast" else AtMost
+        return cls(spec["key"], spec["reproduced"], partly=spec.get("partly"))
+    raise ValueError(f"not a rule record: {dict(spec)!r}")
 
 
 @dataclass(frozen=True)
@@ -256,16 +185,37 @@ class Control:
 
     label: str
     measured: Mapping[str, float]
-    #: The control's own tolerance, when its figures are noisier than ours (e.g. a shuffled pairing redrawn with the
-    #: seed while our figure is deterministic); by default the claim's.
-    tolerance: Tolerance | None = None
 
     def __post_init__(self) -> None:
         if not self.label.strip():
             raise ValueError("a control needs a label that says what it is")
-        if self.tolerance is not None and not isinstance(self.tolerance, Tolerance):
-            raise TypeError(f"a control's tolerance must be a Tolerance, got {self.tolerance!r}")
         object.__setattr__(self, "measured", {k: float(v) for k, v in self.measured.items()})
+
+
+@dataclass(frozen=True)
+class Precondition:
+    """What the model must show before the claim can be judged at all, as a rule on one of the claim's measured
+    figures: it holds when that rule says *reproduced*. The unregularised network must fail in the hole before
+    closing the hole can be judged; the weight-length cap must bind before its effect can be."""
+
+    what: str
+    rule: Rule
+
+    def __post_init__(self) -> None:
+        if not self.what.strip():
+            raise ValueError("a precondition needs words that say what must hold")
+        if not isinstance(self.rule, Rule):
+            raise TypeError(f"precondition {self.what!r}: the rule must be a Rule (AtLeast, AtMost, ...), "
+                            f"got {self.rule!r}")
+
+    def holds(self, measured: Mapping[str, float]) -> bool:
+        """Whether the figures meet this precondition."""
+        return self.rule.verdict(measured) == REPRODUCED
+
+    def describe(self, measured: Mapping[str, float]) -> str:
+        """The precondition in words with its rule and figures, e.g. ``the cap binds (binding share ≥ 0.1; 0.02)``."""
+        values = ", ".join(f"{k} = {_fmt(float(measured[k]))}" for k in self.rule.figures() if k in measured)
+        return f"{self.what} ({self.rule.describe()}; {values})"
 
 
 def verdict_with_control(rule_verdict: str, control_verdict: str | None) -> str:
@@ -276,10 +226,20 @@ def verdict_with_control(rule_verdict: str, control_verdict: str | None) -> str:
     return UNINFORMATIVE if _RANK[control_verdict] <= _RANK[rule_verdict] else rule_verdict
 
 
+def judge(rule: Rule, measured: Mapping[str, float], control: Mapping[str, float] | None,
+          preconditions: tuple[Precondition, ...] = ()) -> str:
+    """A row's verdict from its figures: not judged when a precondition fails, else the rule's verdict on ours,
+    made uninformative when the rule passes on the control as well."""
+    if any(not p.holds(measured) for p in preconditions):
+        return NOT_JUDGED
+    return verdict_with_control(rule.verdict(measured), None if control is None else rule.verdict(control))
+
+
 @dataclass
 class Claim:
-    """One claim of a paper: where it is, what it says, what we measured, how we judge it, and the same figures on
-    a control where the effect should be absent (or why there is none)."""
+    """One claim of a paper: where it is, what it says, what we measured, how we judge it, the same figures on a
+    control where the effect should be absent (or why there is none), and what the model must show before the
+    claim can be judged at all (its preconditions)."""
 
     id: str
     paper: str
@@ -287,23 +247,29 @@ class Claim:
     rule: Rule
     source: str = ""
     note: str = ""
-    tolerance: Tolerance = field(default_factory=Tolerance)
     control: Control | None = None
     no_control: str = ""
     kind: str = CLAIM
+    preconditions: tuple[Precondition, ...] = ()
 
     def __post_init__(self) -> None:
         self.measured = {k: float(v) for k, v in self.measured.items()}
-        if not isinstance(self.tolerance, Tolerance):
-            raise TypeError(f"claim {self.id!r}: tolerance must be a Tolerance(rel=..., abs=...), "
-                            f"got {self.tolerance!r}")
         if self.kind not in KINDS:
             raise ValueError(f"claim {self.id!r}: kind must be one of {KINDS}, got {self.kind!r}")
         if self.control is not None and not isinstance(self.control, Control):
             raise TypeError(f"claim {self.id!r}: control must be a Control(label, measured), got {self.control!r}")
         if self.control is not None and self.no_control:
             raise ValueError(f"claim {self.id!r}: give a control or a reason there is none, not both")
+        self.preconditions = tuple(self.preconditions)
+        for pre in self.preconditions:
+            if not isinstance(pre, Precondition):
+                raise TypeError(f"claim {self.id!r}: a precondition must be a Precondition(what, rule), got {pre!r}")
         self.rule.verdict(self.measured)  # fail now, not at render time, if the rule reads a missing figure
+        for pre in self.preconditions:
+            try:
+                pre.rule.verdict(self.measured)
+            except KeyError as err:
+                raise KeyError(f"claim {self.id!r}: precondition {pre.what!r}: {err}") from None
         if self.control is not None:
             try:
                 self.rule.verdict(self.control.measured)
@@ -321,37 +287,26 @@ class Claim:
         return None if self.control is None else self.rule.verdict(self.control.measured)
 
     @property
+    def failed_preconditions(self) -> list[Precondition]:
+        """The preconditions our figures do not meet (empty: the claim can be judged)."""
+        return [p for p in self.preconditions if not p.holds(self.measured)]
+
+    @property
     def verdict(self) -> str:
-        """The row's verdict: the rule's, or uninformative when the rule also passes on the control."""
-        return verdict_with_control(self.rule_verdict, self.control_verdict)
-
-    def possible_verdicts(self) -> set[str]:
-        """Every verdict the row could give if our figures and the control's moved within the tolerance."""
-        ours = self.rule.possible_verdicts(self.measured, self.tolerance)
-        if self.control is None:
-            return set(ours)
-        theirs = self.rule.possible_verdicts(self.control.measured, self.control_tolerance)
-        return {verdict_with_control(a, b) for a in ours for b in theirs}
-
-    @property
-    def control_tolerance(self) -> Tolerance:
-        """The tolerance of the control's figures: the control's own, else the claim's."""
-        return self.control.tolerance if self.control is not None and self.control.tolerance else self.tolerance
-
-    @property
-    def borderline(self) -> bool:
-        """Whether a figure (ours or the control's) lies so close to a threshold that a rerun within tolerance
-        could change the verdict."""
-        return len(self.possible_verdicts()) > 1
+        """The row's verdict: not judged when a precondition fails, else the rule's, or uninformative when the rule
+        also passes on the control."""
+        return judge(self.rule, self.measured, None if self.control is None else self.control.measured,
+                     self.preconditions)
 
     def verdict_text(self) -> str:
-        """The verdict with its mark, e.g. ``✅ reproduced``, ``⚪ uninformative`` or ``✅ reproduced (borderline)``;
-        a check reads ``check holds`` or ``check fails``."""
-        tail = " (borderline)" if self.borderline else ""
+        """The verdict with its mark, e.g. ``✅ reproduced`` or ``⚪ uninformative``; a check reads ``check holds`` or
+        ``check fails``; a row whose precondition fails names it with its figure."""
+        if self.verdict == NOT_JUDGED:
+            failed = "; ".join(p.describe(self.measured) for p in self.failed_preconditions)
+            return f"{_MARK[NOT_JUDGED]} {NOT_JUDGED}: fails {failed}"
         if self.kind == CHECK:
-            held = self.verdict == REPRODUCED
-            return ("✔ check holds" if held else "❌ check fails") + tail
-        return f"{_MARK[self.verdict]} {self.verdict}" + tail
+            return "✔ check holds" if self.verdict == REPRODUCED else "❌ check fails"
+        return f"{_MARK[self.verdict]} {self.verdict}"
 
     def measured_text(self) -> str:
         """The measured figures as ``name = value`` pairs."""
@@ -362,20 +317,15 @@ class Claim:
         if self.control is None:
             return f"none: {self.no_control}" if self.no_control else "none yet"
         cv = self.control_verdict
-        own = f" (figures {self.control.tolerance.describe()})" if self.control.tolerance is not None else ""
-        return f"{self.control.label}: {_figures_text(self.control.measured)}{own} → {_MARK[cv]} {cv}"
+        return f"{self.control.label}: {_figures_text(self.control.measured)} → {_MARK[cv]} {cv}"
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready record of the claim, its figures, its rule, its control and its verdict."""
-        near = self.rule.near_thresholds(self.measured, self.tolerance) if self.borderline else []
+        """A JSON-ready record of the claim, its figures, its rule, its preconditions, its control and its verdict;
+        the rules are kept as data as well (``rule_spec``) so that a run recorded elsewhere can be judged again."""
         control = None
         if self.control is not None:
             control = {"label": self.control.label, "measured": dict(self.control.measured),
-                       "verdict": self.control_verdict,
-                       "near": self.rule.near_thresholds(self.control.measured, self.control_tolerance)
-                       if self.borderline else []}
-            if self.control.tolerance is not None:
-                control["tolerance"] = self.control.tolerance.to_dict()
+                       "verdict": self.control_verdict}
         return {
             "id": self.id,
             "kind": self.kind,
@@ -383,15 +333,32 @@ class Claim:
             "paper": self.paper,
             "measured": self.measured,
             "rule": self.rule.describe(),
+            "rule_spec": self.rule.to_spec(),
+            "preconditions": [{"what": p.what, "rule": p.rule.describe(), "rule_spec": p.rule.to_spec(),
+                               "holds": p.holds(self.measured)} for p in self.preconditions],
             "verdict": self.verdict,
             "rule_verdict": self.rule_verdict,
-            "borderline": self.borderline,
-            "near": near,
             "control": control,
             "no_control": self.no_control,
-            "tolerance": self.tolerance.to_dict(),
             "note": self.note,
         }
+
+
+def rejudge(committed: Mapping[str, Any], run: Mapping[str, Any]) -> str | None:
+    """The verdict the rule and preconditions of a committed claim record give on another run's figures of the same
+    claim (a run recorded elsewhere, perhaps before the rule changed); None when the record keeps no rule as data or
+    the run lacks a figure they read."""
+    if "rule_spec" not in committed:
+        return None
+    rule = rule_from_spec(committed["rule_spec"])
+    pres = tuple(Precondition(p["what"], rule_from_spec(p["rule_spec"])) for p in committed.get("preconditions", []))
+    control = (run.get("control") or {}).get("measured") if committed.get("control") else None
+    needed = {k for r in (rule, *(p.rule for p in pres)) for k in r.figures()}
+    if not needed <= run["measured"].keys():
+        return None
+    if committed.get("control") and (not control or not set(rule.figures()) <= control.keys()):
+        return None
+    return judge(rule, run["measured"], control, pres)
 
 
 def _figures_text(measured: Mapping[str, float]) -> str:
@@ -399,7 +366,8 @@ def _figures_text(measured: Mapping[str, float]) -> str:
 
 
 def _rule_text(claim: Claim) -> str:
-    return f"{claim.rule.describe()} (figures {claim.tolerance.describe()})"
+    pres = "".join(f"; judged only if {p.what} ({p.rule.describe()})" for p in claim.preconditions)
+    return claim.rule.describe() + pres
 
 
 _COLUMNS = ("claim", "the paper says", "we measured", "control (effect absent)", "rule", "verdict")
@@ -457,11 +425,6 @@ class ClaimsTable:
         """How many of the paper's claims (not checks, not rows beyond the paper) have each verdict."""
         return {v: sum(c.kind == CLAIM and c.verdict == v for c in self.claims) for v in CLAIM_VERDICTS}
 
-    def borderline_counts(self) -> dict[str, int]:
-        """How many of the paper's claims of each verdict are borderline."""
-        return {v: sum(c.kind == CLAIM and c.verdict == v and c.borderline for c in self.claims)
-                for v in CLAIM_VERDICTS}
-
     def kind_counts(self) -> dict[str, int]:
         """How many rows of each kind (claim, check, beyond), and how many claims have no control."""
         out = {k: sum(c.kind == k for c in self.claims) for k in KINDS}
@@ -475,7 +438,6 @@ class ClaimsTable:
             "notebook": self.notebook,
             "profile": self.profile,
             "counts": self.counts(),
-            "borderline": self.borderline_counts(),
             "kinds": self.kind_counts(),
             "claims": [c.to_dict() for c in self.claims],
             "environment": environment(),
@@ -493,7 +455,7 @@ class ClaimsTable:
         body = []
         for c in self.claims:
             tds = "".join(f"<td>{html.escape(x)}</td>" for x in _cells(c))
-            extra = (" aebook-borderline" if c.borderline else "") + (f" aebook-kind-{c.kind}" if c.kind != CLAIM else "")
+            extra = f" aebook-kind-{c.kind}" if c.kind != CLAIM else ""
             body.append(f'<tr class="aebook-verdict-{c.verdict.replace(" ", "-")}{extra}">{tds}</tr>')
         return (
             f'<table class="aebook-claims" data-chapter="{html.escape(self.chapter)}">'

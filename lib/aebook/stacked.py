@@ -27,14 +27,13 @@ from torch.func import functional_call, stack_module_state, vmap
 from aebook import budget
 from aebook.device import resolve_device
 from aebook.paths import cache_dir as default_cache_dir
+from aebook.runstore import RunStore, rng_state, set_rng_state
 from aebook.train import (
-    CHECKPOINT_SECONDS,
     TrainConfig,
     TrainResult,
     batch_indices,
     fixed_threads,
     make_optimizer,
-    save_atomic,
     settings_key,
     source_digest,
     train_threads,
@@ -154,9 +153,10 @@ def train_stacked(
     keys = [settings_key(m, d, c, {**spec, "member_args": a}, snapshot_steps=wanted)
             for m, d, c, a in zip(models, datas, configs, args)]
     folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    finals = [folder / f"{k}.pt" for k in keys]
-    if cache and all(p.exists() for p in finals):
-        return [_load(m, p, k, dev) for m, p, k in zip(models, finals, keys)]
+    group = hashlib.sha256(json.dumps(keys).encode()).hexdigest()[:16]
+    store = RunStore(folder, keys, f"stacked-{group}.ckpt", enabled=cache)
+    if store.finished():
+        return [_loaded(m, stored, k, dev) for m, stored, k in zip(models, store.load_finished(dev), keys)]
 
     config = configs[0]
     wrapped = _LossOf(copy.deepcopy(models[0]), loss).to("meta")  # the architecture only: weights come stacked
@@ -170,16 +170,16 @@ def train_stacked(
     snapshots: dict[int, dict[str, torch.Tensor]] = {}  # step → stacked state (on the CPU)
     member_params = _member_names(params)
     start, seconds = 0, 0.0
-    group = hashlib.sha256(json.dumps(keys).encode()).hexdigest()[:16]
-    ckpt = folder / f"stacked-{group}.ckpt"
-    if cache and ckpt.exists():
-        state = torch.load(ckpt, map_location=dev, weights_only=True)
+    state = store.resume(dev)
+    if state is not None:
         with torch.no_grad():
             for name, value in state["params"].items():
                 params[name].copy_(value)
         optimizer.load_state_dict(state["optimizer"])
         history = {name: list(table) for name, table in state["history"].items()}
         start, seconds, snapshots = int(state["step"]), float(state["seconds"]), state.get("snapshots", {})
+        set_rng_state(state.get("rng"), dev)
+    rng_next = rng_state(dev)  # the random state at the start of the first step not yet finished
 
     def snapshot(step: int) -> None:
         if step in wanted:
@@ -192,60 +192,55 @@ def train_stacked(
     losses_of = vmap(member_loss, in_dims=(0, 0, 0, 0), randomness=randomness)
 
     def save_checkpoint(step: int, elapsed: float) -> None:
-        if cache:
-            folder.mkdir(parents=True, exist_ok=True)
-            save_atomic({"params": {k: v.detach() for k, v in params.items()}, "optimizer": optimizer.state_dict(),
+        store.checkpoint({"params": {k: v.detach() for k, v in params.items()}, "optimizer": optimizer.state_dict(),
                           "history": {name: torch.stack(table) for name, table in history.items() if table},
-                          "snapshots": snapshots, "step": step, "seconds": elapsed}, ckpt)
+                          "snapshots": snapshots, "step": step, "seconds": elapsed, "rng": rng_next})
 
-    t0 = last = time.perf_counter()
+    def keep_finished_steps() -> None:
+        nonlocal history
+        done = min((len(table) for table in history.values()), default=start)
+        history = {name: table[:done] for name, table in history.items()}
+        save_checkpoint(done, seconds + time.perf_counter() - t0)  # every finished step is kept
+
+    t0 = time.perf_counter()
     stop_at = budget.deadline()
     threads = fixed_threads(train_threads()) if dev.type == "cpu" else contextlib.nullcontext()
     n = len(datas[0])
-    with threads:
-        try:
-            for step in range(start, config.steps):
-                budget.check(stop_at, "stacked training")
-                snapshot(step)
-                idx = torch.stack([batch_indices(n, config.batch_size, c.seed, step) for c in configs]).to(dev)
-                batches = stacked_data[which[:, None], idx]
-                step_inputs = arg_tensors
-                if step_args is not None:
-                    step_inputs = {**arg_tensors, **{k: v.to(dev) for k, v in step_args(step).items()}}
-                objectives, logs = losses_of(params, buffers, batches, step_inputs)
-                optimizer.zero_grad(set_to_none=True)
-                objectives.sum().backward()  # member i's loss reaches only member i's parameters
-                optimizer.step()
-                if constraint is not None:
-                    with torch.no_grad():
-                        constraint(member_params, arg_tensors)
-                for name, value in logs.items():
-                    history.setdefault(name, []).append(value)
-                now = time.perf_counter()
-                if (step + 1) % config.checkpoint_every == 0 and now - last >= CHECKPOINT_SECONDS:
-                    save_checkpoint(step + 1, seconds + now - t0)
-                    last = now
-        except BaseException:
-            done = min((len(table) for table in history.values()), default=start)
-            history = {name: table[:done] for name, table in history.items()}
-            save_checkpoint(done, seconds + time.perf_counter() - t0)  # every finished step is kept
-            raise
+    with threads, store.keep_on_interrupt(keep_finished_steps):
+        for step in range(start, config.steps):
+            budget.check(stop_at, "stacked training")
+            snapshot(step)
+            idx = torch.stack([batch_indices(n, config.batch_size, c.seed, step) for c in configs]).to(dev)
+            batches = stacked_data[which[:, None], idx]
+            step_inputs = arg_tensors
+            if step_args is not None:
+                step_inputs = {**arg_tensors, **{k: v.to(dev) for k, v in step_args(step).items()}}
+            objectives, logs = losses_of(params, buffers, batches, step_inputs)
+            optimizer.zero_grad(set_to_none=True)
+            objectives.sum().backward()  # member i's loss reaches only member i's parameters
+            optimizer.step()
+            if constraint is not None:
+                with torch.no_grad():
+                    constraint(member_params, arg_tensors)
+            for name, value in logs.items():
+                history.setdefault(name, []).append(value)
+            rng_next = rng_state(dev)
+            if store.due(step + 1, config.checkpoint_every):
+                save_checkpoint(step + 1, seconds + time.perf_counter() - t0)
     seconds += time.perf_counter() - t0
     snapshot(config.steps)
     tables = {name: torch.stack(table).T.tolist() for name, table in history.items() if table}
-    results = []
-    for i, (model, key, final) in enumerate(zip(models, keys, finals)):
+    results, records = [], []
+    for i, (model, key) in enumerate(zip(models, keys)):
         model.load_state_dict({name: value[i].detach().clone()
                                for name, value in _member_names({**params, **buffers}).items()})
         model.to(dev).eval()
         record = {name: table[i] for name, table in tables.items()} or {"loss": []}
         own = {step: {name: value[i].clone() for name, value in state.items()} for step, state in snapshots.items()}
-        if cache:
-            folder.mkdir(parents=True, exist_ok=True)
-            save_atomic({"state_dict": model.state_dict(), "history": record, "seconds": seconds / len(models),
-                          "snapshots": own}, final)
+        records.append({"state_dict": model.state_dict(), "history": record, "seconds": seconds / len(models),
+                        "snapshots": own})
         results.append(TrainResult(model, record, key, False, seconds / len(models), str(dev), own))
-    ckpt.unlink(missing_ok=True)
+    store.finish(records)
     return results
 
 
@@ -276,8 +271,7 @@ def _distinct(datas: Sequence[torch.Tensor]) -> tuple[list[torch.Tensor], torch.
     return distinct, torch.tensor(which)
 
 
-def _load(model: nn.Module, path: Path, key: str, dev: torch.device) -> TrainResult:
-    stored = torch.load(path, map_location=dev, weights_only=True)
+def _loaded(model: nn.Module, stored: Mapping[str, Any], key: str, dev: torch.device) -> TrainResult:
     model.to(dev).load_state_dict(stored["state_dict"])
     model.eval()
     return TrainResult(model, stored["history"], key, True, float(stored["seconds"]), str(dev),

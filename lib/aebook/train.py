@@ -21,6 +21,7 @@ from tqdm.auto import tqdm
 from aebook import budget
 from aebook.device import resolve_device
 from aebook.paths import cache_dir as default_cache_dir
+from aebook.runstore import CHECKPOINT_SECONDS, RunStore, rng_state, save_atomic, set_rng_state  # noqa: F401
 
 LossFn = Callable[[nn.Module, torch.Tensor], torch.Tensor]
 
@@ -147,13 +148,6 @@ def settings_key(
     return hashlib.sha256(blob).hexdigest()[:16]
 
 
-def save_atomic(obj: Any, path: Path) -> None:
-    """``torch.save`` to a temporary file beside ``path``, then rename: a reader never sees half a file."""
-    tmp = path.with_suffix(path.suffix + f".tmp{os.getpid()}")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
-
-
 #: Torch threads while training on the CPU, whatever the machine: a thread count changes how sums are split, and
 #: training amplifies that, so a fixed count makes a 2-core laptop and a 16-core server train the same weights.
 #: Two is what the committed outputs were made with (on 2 cores); ``$AEBOOK_TRAIN_THREADS`` overrides it.
@@ -183,9 +177,6 @@ def fixed_threads(n: int):
         torch.set_num_threads(before)
 
 
-#: Seconds of training between two checkpoints (an interruption always writes one): a step count would mean a
-#: checkpoint every 0.2 s on a GPU and one every few minutes for a slow model on a CPU.
-CHECKPOINT_SECONDS = 30.0
 #: Steps between two reads of the losses back from the device (each read waits for the device to finish).
 HISTORY_FLUSH_STEPS = 200
 #: Training data at most this share of the GPU's free memory is moved there once, not batch by batch.
@@ -276,12 +267,12 @@ def train(
         raise ValueError(f"snapshot steps must lie in [0, {config.steps}], got {wanted}")
     key = settings_key(model, data, config, extra, loss_fn, constraints, wanted)
     folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    final_path, ckpt_path = folder / f"{key}.pt", folder / f"{key}.ckpt"
+    store = RunStore(folder, [key], f"{key}.ckpt", enabled=cache)
     dev = resolve_device(device)
     model.to(dev)
 
-    if cache and final_path.exists():
-        stored = torch.load(final_path, map_location=dev, weights_only=True)
+    if store.finished():
+        stored = store.load_finished(dev)[0]
         model.load_state_dict(stored["state_dict"])
         model.eval()
         return TrainResult(model, stored["history"], key, True, float(stored["seconds"]), str(dev),
@@ -295,37 +286,36 @@ def train(
         if step in wanted:
             snapshots[step] = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
     start, seconds = 0, 0.0
-    if cache and ckpt_path.exists():
-        state = torch.load(ckpt_path, map_location=dev, weights_only=True)
+    state = store.resume(dev)
+    if state is not None:
         model.load_state_dict(state["state_dict"])
         optimizer.load_state_dict(state["optimizer"])
         history, start, seconds = state["history"], int(state["step"]), float(state["seconds"])
         snapshots = state.get("snapshots", {})
+        set_rng_state(state.get("rng"), dev)
+    rng_next = rng_state(dev)  # the random state at the start of the first step not yet finished
 
     def checkpoint(step: int, elapsed: float) -> None:
-        if not cache:
-            return
-        folder.mkdir(parents=True, exist_ok=True)
-        state = {
-            "state_dict": model.state_dict(),
-            "optimizer": optimizer.state_dict(),
-            "history": history,
-            "snapshots": snapshots,
-            "step": step,
-            "seconds": elapsed,
-        }
-        save_atomic(state, ckpt_path)
+        store.checkpoint({"state_dict": model.state_dict(), "optimizer": optimizer.state_dict(), "history": history,
+                          "snapshots": snapshots, "step": step, "seconds": elapsed, "rng": rng_next})
+
+    def keep_finished_steps() -> None:
+        # Interrupted (Ctrl-C, a kernel interrupt, an error): keep every finished step for the next call.
+        nonlocal history
+        record.flush()
+        done = len(history["loss"])
+        history = {k: v[:done] for k, v in history.items()}
+        checkpoint(done, seconds + time.perf_counter() - t0)
 
     model.train()
     t0 = time.perf_counter()
-    last_checkpoint = t0
     step = start
     source = data_on_device(data, dev)
     record = _History(history)
     bar = tqdm(total=config.steps, initial=start, desc=name, disable=not progress, mininterval=1.0)
     threads = fixed_threads(train_threads()) if dev.type == "cpu" else contextlib.nullcontext()
     stop_at = budget.deadline()
-    with threads:
+    with threads, store.keep_on_interrupt(keep_finished_steps):
         try:
             for step in range(start, config.steps):
                 budget.check(stop_at, name)
@@ -347,33 +337,20 @@ def train(
                         for constraint in constraints:
                             constraint(model)
                 record.add("loss", loss)
+                rng_next = rng_state(dev)
                 for k, v in ctx.logs.items():
                     record.add(k, v)
                 bar.update(1)
                 if (step + 1) % HISTORY_FLUSH_STEPS == 0 or step + 1 == config.steps:
                     bar.set_postfix(loss=f"{record.flush()['loss'][-1]:.4g}", refresh=False)
-                now = time.perf_counter()
-                if ((step + 1) % config.checkpoint_every == 0 and step + 1 < config.steps
-                        and now - last_checkpoint >= CHECKPOINT_SECONDS):
+                if step + 1 < config.steps and store.due(step + 1, config.checkpoint_every):
                     record.flush()
-                    checkpoint(step + 1, seconds + now - t0)
-                    last_checkpoint = now
-        except BaseException:
-            # Interrupted (Ctrl-C, a kernel interrupt, an error): keep every finished step for the next call.
-            record.flush()
-            done = len(history["loss"])
-            history = {k: v[:done] for k, v in history.items()}
-            checkpoint(done, seconds + time.perf_counter() - t0)
-            raise
+                    checkpoint(step + 1, seconds + time.perf_counter() - t0)
         finally:
             bar.close()
     history = record.flush()
     seconds += time.perf_counter() - t0
     snapshot(config.steps)
     model.eval()
-    if cache:
-        folder.mkdir(parents=True, exist_ok=True)
-        save_atomic({"state_dict": model.state_dict(), "history": history, "seconds": seconds,
-                      "snapshots": snapshots}, final_path)
-        ckpt_path.unlink(missing_ok=True)
+    store.finish([{"state_dict": model.state_dict(), "history": history, "seconds": seconds, "snapshots": snapshots}])
     return TrainResult(model, history, key, False, seconds, str(dev), snapshots)

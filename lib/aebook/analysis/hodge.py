@@ -63,6 +63,18 @@ def nodes_to_edges(u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return 0.5 * (u[:, 1:] + u[:, :-1]), 0.5 * (v[1:, :] + v[:-1, :])
 
 
+def edges_to_nodes(px: np.ndarray, py: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Back from edges to the (ny, nx) grid nodes, for drawing: each interior node takes the mean of its two edges
+    along the component's axis, a boundary node its one edge (``px`` is (ny, nx − 1), ``py`` is (ny − 1, nx))."""
+    ny, nx = px.shape[0], py.shape[1]
+    u, v = np.zeros((ny, nx), dtype=px.dtype), np.zeros((ny, nx), dtype=py.dtype)
+    u[:, 1:-1] = 0.5 * (px[:, 1:] + px[:, :-1])
+    u[:, 0], u[:, -1] = px[:, 0], px[:, -1]
+    v[1:-1, :] = 0.5 * (py[1:, :] + py[:-1, :])
+    v[0, :], v[-1, :] = py[0, :], py[-1, :]
+    return u, v
+
+
 def _split(vec: np.ndarray, ny: int, nx: int) -> tuple[np.ndarray, np.ndarray]:
     k = ny * (nx - 1)
     return vec[:k].reshape(ny, nx - 1), vec[k:].reshape(ny - 1, nx)

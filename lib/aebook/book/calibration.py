@@ -8,8 +8,11 @@ there and keeping its claims (a few kilobytes) in ``chapters/<slug>/calibration/
     python -m aebook.book.calibration record EXECUTED.ipynb --path native-1thread --seed 2 --source "..."
     python -m aebook.book.calibration record-git 7867464 --path avx2-2threads --source "..." chapters/*/[0-9]*.ipynb
 
-The committed notebook itself is always the first run (read from its outputs, so it never goes stale). A row is
-*fragile* when its verdict differs between the committed run and the recorded ones; the Robustness page shows every
+The committed notebook itself is always the first run (read from its outputs, so it never goes stale). A recorded
+run keeps figures; its verdicts are given again by the rules and preconditions the committed notebook has now
+(:func:`aebook.claims.rejudge`), so changing a rule does not make the records stale either, and a run that lacks a
+figure the rule now reads shows "—" for that row. A row is *fragile* when its verdict differs between the committed
+run and the recorded ones; the Robustness page shows every
 run's verdict and each figure's spread, and the scoreboard counts fragile rows apart. Re-measuring changes these records only,
 never a notebook's code, so no notebook goes stale.
 """
@@ -30,7 +33,8 @@ from aebook.paths import write_atomic
 
 CALIBRATION_DIR = "calibration"
 #: A verdict's mark in the Robustness tables.
-MARKS = {"reproduced": "✅", "partly": "🟡", "not reproduced": "❌", "uninformative": "⚪"}
+MARKS = {"reproduced": "✅", "partly": "🟡", "not reproduced": "❌", "uninformative": "⚪",
+         "not judged at this profile": "➖", None: "—"}
 
 
 def record_file(chapter_dir: str | Path, stem: str) -> Path:
@@ -121,14 +125,21 @@ def all_runs(notebook: str | Path) -> list[dict[str, Any]]:
     """The committed run of ``notebook`` (first) and its recorded calibration runs; only the committed one when
     none is recorded."""
     notebook = Path(notebook)
-    committed = {"float_path": "reference (committed)", "seed": committed_seed(notebook),
+    try:
+        seed: int | None = committed_seed(notebook)
+    except ValueError:  # a notebook without a seed parameter (a toy one): its single run has no seed to name
+        seed = None
+    committed = {"float_path": "reference (committed)", "seed": seed,
                  "source": "the committed outputs", "tables": notebook_claims(notebook)}
     return [committed] + load_runs(notebook.parent, notebook.stem)
 
 
 def robustness_rows(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Per claim of the first run: its verdict in each run that has it, each figure's values and spread, and
-    whether the verdict differs between runs (``fragile``)."""
+    """Per claim of the first run: its verdict in each run that has it (judged again by the first run's rule and
+    preconditions; None where the run lacks a figure they read), each figure's values and spread, and whether the
+    verdict differs between the runs that could be judged (``fragile``)."""
+    from aebook.claims import rejudge
+
     if not runs:
         return []
     by_run = [_claims(r["tables"]) for r in runs]
@@ -140,9 +151,10 @@ def robustness_rows(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
             values = [float(c["measured"][name]) for _, c in present if name in c["measured"]]
             finite = [v for v in values if not math.isnan(v)]
             figures[name] = {"values": values, "spread": (max(finite) - min(finite)) if finite else math.nan}
-        verdicts = [c["verdict"] for _, c in present]
+        verdicts = [rejudge(claim, c) if "rule_spec" in claim else c["verdict"] for _, c in present]
+        judged = {v for v in verdicts if v is not None}
         rows.append({"id": cid, "kind": claim.get("kind", "claim"), "runs": [label for label, _ in present],
-                     "verdicts": verdicts, "fragile": len(set(verdicts)) > 1, "figures": figures})
+                     "verdicts": verdicts, "fragile": len(judged) > 1, "figures": figures})
     return rows
 
 
@@ -188,7 +200,9 @@ def robustness_markdown(root: str | Path) -> str:
     if not parts:
         return "No notebook has recorded calibration runs yet.\n"
     head = (f"{total} rows with recorded runs: the verdict is the same in every run for {total - fragile} and "
-            f"differs between runs for {fragile} (*fragile*).\n")
+            f"differs between runs for {fragile} (*fragile*). Each run's verdict is given by the rule and "
+            "preconditions the committed notebook has now, applied to that run's figures; — marks a run recorded "
+            "before the row read a figure it did not measure.\n")
     return head + "\n\n" + "\n\n".join(parts) + "\n"
 
 

@@ -38,12 +38,13 @@ def toc_chapters(root: str | Path) -> Iterator[tuple[str, list[str]]]:
                 yield chapter["file"], [s["file"] for s in chapter.get("sections", [])]
 
 
-def _count(tables: list[dict[str, Any]], borderline_only: bool = False) -> dict[str, int]:
-    """Verdict counts over the paper's claims (rows recorded before kinds existed are claims)."""
+def _count(tables: list[dict[str, Any]]) -> dict[str, int]:
+    """Verdict counts over the paper's claims (rows recorded before kinds existed are claims); rows whose
+    precondition fails are counted as not judged, apart from the verdicts."""
     counts = dict.fromkeys(CLAIM_VERDICTS, 0)
     for table in tables:
         for claim in table["claims"]:
-            if claim.get("kind", CLAIM) == CLAIM and (claim.get("borderline") or not borderline_only):
+            if claim.get("kind", CLAIM) == CLAIM:
                 counts[claim["verdict"]] += 1
     return counts
 
@@ -79,8 +80,8 @@ def _title(root: Path, index: str) -> str:
 
 
 def scoreboard(root: str | Path) -> list[dict[str, Any]]:
-    """Per chapter: its title, index page and verdict counts at the quick profile and, if run, the paper profile,
-    with how many of each verdict are borderline (a rerun elsewhere may flip them)."""
+    """Per chapter: its title, index page and verdict counts at the quick profile and, if run, the paper profile
+    (rows not judged at a profile counted apart), and how many claims are fragile across recorded runs."""
     root = Path(root)
     rows = []
     for index, sections in toc_chapters(root):
@@ -91,7 +92,6 @@ def scoreboard(root: str | Path) -> list[dict[str, Any]]:
         rows.append({"chapter": index, "title": _title(root, index), "quick": _count(quick),
                      "fragile": _fragile(root, sections),
                      "paper": _count(paper) if paper else None,
-                     "borderline": {"quick": _count(quick, True), "paper": _count(paper, True) if paper else None},
                      "apart": {"quick": _apart(quick), "paper": _apart(paper) if paper else None},
                      "paper_page": str(runs[0].relative_to(root).with_suffix("").as_posix()) if paper else None})
     return rows
@@ -99,10 +99,10 @@ def scoreboard(root: str | Path) -> list[dict[str, Any]]:
 
 def scoreboard_markdown(root: str | Path) -> str:
     """The scoreboard as a MyST table; every count links to the page that shows its claims tables (the chapter page
-    for the quick profile, the first paper-scale run for the paper profile), and says how many are borderline."""
+    for the quick profile, the first paper-scale run for the paper profile)."""
     head = ("| paper | profile | ✅ reproduced | 🟡 partly | ❌ not reproduced | ⚪ uninformative "
-            "| fragile | claims without a control | ✔ checks | beyond the paper |\n"
-            "|---|---|---|---|---|---|---|---|---|---|\n")
+            "| ➖ not judged at this profile | fragile | claims without a control | ✔ checks | beyond the paper |\n"
+            "|---|---|---|---|---|---|---|---|---|---|---|\n")
     lines = []
     for row in scoreboard(root):
         link = f"/{row['chapter']}"
@@ -111,20 +111,19 @@ def scoreboard_markdown(root: str | Path) -> str:
             if counts is None:
                 continue
             target = link if profile == "quick" else f"/{row['paper_page']}"
-            near = row["borderline"][profile]
-            cells = " | ".join(f"{{doc}}`{counts[v]} <{target}>`" + (f" ({near[v]} borderline)" if near[v] else "")
-                               for v in CLAIM_VERDICTS)
+            cells = " | ".join(f"{{doc}}`{counts[v]} <{target}>`" for v in CLAIM_VERDICTS)
             apart = row["apart"][profile]
             fragile = f"{{doc}}`{row['fragile']} </book/robustness>`" if profile == "quick" else "not measured"
             cells += f" | {fragile} | " + " | ".join(str(apart[k]) for k in ("without control", CHECK, BEYOND))
             lines.append(f"| {{doc}}`{row['title']} <{link}>` | {profile} | {cells} |")
     if not lines:
         return "*No chapter has a claims table yet.*\n"
-    legend = ("\n*Borderline*: a figure lies within its tolerance of a rule's threshold, so a rerun on another machine "
-              "(another float path, thread count or GPU) may give the neighbouring verdict. "
+    legend = ("\n*Not judged at this profile*: the model at this profile cannot exercise the claim (a precondition the "
+              "row states fails, e.g. the cap never binds or the network shows no failure to close), so the row "
+              "counts neither for nor against the paper; the same rule judges it at the other profile. "
               "*Uninformative*: the rule also passes on the claim's control, the same figure measured where the "
               "effect should be absent (an untrained network, a shuffled pairing, a model without the ingredient "
-              "the paper credits), so the row is evidence of nothing. The first four columns count the papers' "
+              "the paper credits), so the row is evidence of nothing. The first five columns count the papers' "
               "claims only. *Fragile*: the claim's verdict differs between the committed run and the runs "
               "recorded on other float paths and training seeds (the Robustness page). *Checks* (rows that hold "
               "by construction, testing our implementation) and rows *beyond the paper* (our reading or extension) "

@@ -123,11 +123,36 @@ def _page_scripts(app, pagename, templatename, context, doctree) -> None:  # noq
     context["default_mode"] = context.get("default_mode") or "auto"
 
 
+def _prose_role(kind: str):  # noqa: ANN202
+    """A role that writes a figure or verdict read from a committed notebook's claims (:mod:`aebook.book.prose`)."""
+    from aebook.book import prose
+
+    def role(name, rawtext, text, lineno, inliner, options=None, content=None):  # noqa: ANN001, ANN202
+        env = inliner.document.settings.env
+        folder = Path(env.srcdir) / Path(env.docname).parent
+        try:
+            value = (prose.verdict_text(folder, text) if kind == "verdict"
+                     else prose.figure_text(folder, text, control=kind == "control"))
+        except prose.ProseReferenceError as err:
+            message = inliner.reporter.error(f"{{{name}}}`{text}`: {err}", line=lineno)
+            return [inliner.problematic(rawtext, rawtext, message)], [message]
+        env.note_dependency(str(folder / f"{_split_notebook(text)}.ipynb"))
+        return [nodes.inline(rawtext, value, classes=[f"aebook-{kind}"])], []
+
+    return role
+
+
+def _split_notebook(ref: str) -> str:
+    return ref.split("::", 1)[0].strip().removesuffix(".ipynb")
+
+
 def setup(app) -> dict:  # noqa: ANN001
     """Register the generator (it runs on every build, so a new claim shows up without any hand edit) and the fixes."""
     from aebook.book.nbpoll import install
 
     install()  # notebooks jupyter-book executes read their replies in one-second slices (see aebook.book.nbpoll)
+    for kind in ("measured", "control", "verdict"):
+        app.add_role(kind, _prose_role(kind))
     app.connect("builder-inited", _generate)
     app.connect("config-inited", _vendor_path)
     app.connect("config-inited", _paper_runs_in_toc, priority=400)

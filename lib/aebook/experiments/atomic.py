@@ -6,6 +6,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from aebook.claims import AtLeast, Precondition
 from aebook.analysis.disentangle import Disentanglement, disentanglement, match_atoms, r2_table
 from aebook.data.mnist import load_mnist
 from aebook.device import model_device
@@ -190,6 +191,21 @@ def encoder_features(size: int, channels: tuple[int, ...] = (32, 16, 8, 8)) -> i
     return channels[-1] * side * side
 
 
+#: The figure of the bottleneck precondition: numbers the encoder's dense layers read per number to encode.
+BOTTLENECK = "numbers the encoder reads / numbers to encode"
+
+
+def bottleneck_figure(size: int, n_factors: int) -> dict[str, float]:
+    """The bottleneck precondition's figure for images of ``size`` with ``n_factors`` numbers to encode."""
+    return {BOTTLENECK: encoder_features(size) / n_factors}
+
+
+def bottleneck_precondition() -> Precondition:
+    """A claim about what the code learns is judged only if the encoder reads at least as many numbers as it must
+    encode (at 16×16 it reads 8, so it cannot be one-to-one on three spikes' nine factors)."""
+    return Precondition("the encoder reads at least as many numbers as it must encode", AtLeast(BOTTLENECK, 1.0))
+
+
 def bottleneck_note(size: int, n_factors: int) -> str:
     """A sentence for a claim's note when the encoder reads fewer numbers than the images have factors, else ''."""
     m = encoder_features(size)
@@ -235,3 +251,14 @@ def response_selectivity(response: np.ndarray, min_response: float = 0.05) -> fl
     total, top = response.sum(1), response.max(1)
     share = np.divide(top, total, out=np.zeros_like(total), where=top >= min_response)
     return float(share.mean())
+
+
+def proof_mixing_autoencoder(params: np.ndarray, size: int, sigma: float, mix: bool = True) -> np.ndarray:
+    """The autoencoder Proposition II.2's proof builds, on images of two atoms of two spikes each (``params`` (n, 4,
+    3): spikes 0, 1 make atom 1, spikes 2, 3 atom 2). Its encoder is ρ∘ζ: ζ reads the ideal code θ (here the spikes'
+    own parameters, since ζ inverts φ on the images) and ρ swaps θ₁,₂ and θ₂,₁, so block 0 holds (θ₁,₁, θ₂,₁) and
+    block 1 (θ₁,₂, θ₂,₂); its decoder draws each block as the sum of its two spikes, g = ψ. Returns the blocks'
+    atoms (n, 2, size, size). ``mix=False`` leaves out ρ: the ideal, unmixed autoencoder."""
+    order = [0, 2, 1, 3] if mix else [0, 1, 2, 3]
+    spikes = spike_atoms(params[:, order], size, sigma)  # (n, 4, H, W), two per block
+    return spikes.reshape(len(params), 2, 2, size, size).sum(2)

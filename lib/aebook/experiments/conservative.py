@@ -100,6 +100,16 @@ def mean_abs_curl(model: nn.Module, points: np.ndarray) -> float:
     return float(curl_2d(jacobians(model, x)).detach().abs().mean())
 
 
+def mean_antisymmetric_share(model: nn.Module, points: np.ndarray) -> float:
+    """Mean over the given points of the antisymmetric part's share of the Jacobian, ‖(J − Jᵀ)/2‖_F / ‖J‖_F, in
+    [0, 1]: the curl measured against the field's own size, so that a field that merely shrinks does not count as
+    more conservative."""
+    x = torch.from_numpy(points).to(model_device(model))
+    jac = jacobians(model, x).detach()
+    anti = curl_2d(jac).abs() / np.sqrt(2.0)
+    return float((anti / jac.flatten(1).norm(dim=1).clamp_min(1e-30)).mean())
+
+
 def relative_change(a: PlanarField, b: PlanarField) -> float:
     """‖field a − field b‖ / ‖field b‖ over the grid."""
     num = np.sqrt(((a.u - b.u) ** 2 + (a.v - b.v) ** 2).sum())

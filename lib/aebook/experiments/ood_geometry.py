@@ -223,3 +223,89 @@ def reconstruction_ratios(family: MLPFamily, noise_sets: dict[str, np.ndarray], 
     across = (float(np.mean([disagreement_ratio(noise_rec[i], noise_rec[j], digit_rec[i], digit_rec[j])
                              for i, j in pairs])) if pairs else float("nan"))
     return {"sameness": sameness, "grouped_sameness": grouped, "novelty": novelty, "across_d": across}
+
+
+# --- the figures the claims of notebook 02 judge ---------------------------------------------------------------------
+
+def _noise_rows(summary: SpectralSummary) -> list[int]:
+    return [i for i, n in enumerate(summary.set_names) if n != D_TRAIN]
+
+
+def share_above_mnist(summaries: Sequence[SpectralSummary], key: str, above: bool = True) -> float:
+    """Share of (seed, noise set, latent size) where the noise set's figure ``key`` (a SpectralSummary array) is
+    above (below, with ``above=False``) MNIST's at the same latent size."""
+    hits = [(getattr(s, key)[r] > getattr(s, key)[s.row(D_TRAIN)]) == above
+            for s in summaries for r in _noise_rows(s)]
+    return float(np.mean(hits))
+
+
+def coin_flip(summaries: Sequence[SpectralSummary]) -> dict[str, float]:
+    """Fig. 5 at the largest latent size where MNIST has full-rank points: the noise sets' median reversed share and
+    its excess over MNIST's, averaged over the summaries (only full-rank points count; NaN if no such size)."""
+    out = []
+    for s in summaries:
+        t, noise = s.row(D_TRAIN), _noise_rows(s)
+        ok = [c for c in range(len(s.latent_sizes))
+              if s.singular_i[t, c] < 0.5 and np.isfinite(s.reversed_i[noise, c]).all()]
+        if not ok:
+            out.append((np.nan, np.nan))
+            continue
+        c = ok[-1]
+        med = float(np.median(s.reversed_i[noise, c]))
+        out.append((med, med - float(s.reversed_i[t, c])))
+    return {"median share reversed (noise)": float(np.mean([o[0] for o in out])),
+            "noise − MNIST": float(np.mean([o[1] for o in out]))}
+
+
+def eigen_claim_figures(summaries: Sequence[SpectralSummary]) -> dict[str, dict[str, float]]:
+    """Every figure the eigenvalue claims judge, per claim, from the summaries of a family's seeds (or of the
+    untrained control): the same function gives ours and the control's."""
+    from aebook.analysis.fits import spearman
+
+    def at_train(s: SpectralSummary, key: str, col: int | slice = slice(None)) -> np.ndarray:
+        return getattr(s, key)[s.row(D_TRAIN), col]
+
+    arith = np.array([at_train(s, "arith_i") for s in summaries])
+    geo = np.array([at_train(s, "geo_i") for s in summaries])
+    return {
+        "distance": {"share of pairs above MNIST": share_above_mnist(summaries, "distance")},
+        "near-one": {"min arithmetic mean |λ|": float(arith.min()), "min geometric mean |λ|": float(geo.min())},
+        "clusters": {"Spearman ρ(pixel mean, mean |λ|)": float(np.mean(
+            [spearman(s.pixel_mean[_noise_rows(s)], s.arith_i[_noise_rows(s), -1]) for s in summaries]))},
+        "below": {"share of noise sets below MNIST": float(np.mean(
+            [(s.arith_i[_noise_rows(s), -1] < at_train(s, "arith_i", -1)).mean() for s in summaries]))},
+        "zeros": {"largest share of zero eigenvalues on MNIST": float(max(at_train(s, "near_zero_i").max()
+                                                                          for s in summaries))},
+        "spread": {"share of pairs above MNIST, zeros left out": share_above_mnist(summaries, "std_log_i")},
+        "mnist-rev": {"largest share reversed on MNIST": float(np.nanmax([at_train(s, "reversed_i")
+                                                                          for s in summaries]))},
+        "coin": coin_flip(summaries),
+        "args": {"share of pairs above MNIST": share_above_mnist(summaries, "arg_mean_i")},
+    }
+
+
+#: How far a noise set's mean |λ_JL| may sit from MNIST's at the smallest latent size and still count as close.
+CLOSE_RATIO = 1.5
+
+
+def latent_claim_figures(summaries: Sequence[SpectralSummary]) -> dict[str, dict[str, float]]:
+    """The figures of §II-D's statements on J_L and on how constant the means are across latent sizes, per claim,
+    averaged over the summaries (a family's seeds, or the untrained control)."""
+    from aebook.analysis.fits import spearman
+
+    varies, far, gap = [], [], []
+    for s in summaries:
+        t, noise = s.row(D_TRAIN), _noise_rows(s)
+        shares = []
+        for key in ("arith_i", "geo_i", "arith_l", "geo_l"):
+            spread = np.log(np.maximum(getattr(s, key), 1e-300)).std(axis=1)  # variation of log(mean) over d, per set
+            shares.append(float((spread[noise] > spread[t]).mean()))
+        varies.append(min(shares))
+        first = np.abs(np.log(s.arith_l[noise, 0] / s.arith_l[t, 0]))
+        far.append(float((first > np.log(CLOSE_RATIO)).mean()))
+        rho_i = spearman(s.pixel_mean[noise], s.arith_i[noise, -1])
+        rho_l = spearman(s.pixel_mean[noise], s.arith_l[noise, -1])
+        gap.append(abs(rho_i) - abs(rho_l))
+    return {"less-constant": {"least share of noise sets whose means vary more over d than MNIST's": float(np.mean(varies))},
+            "jl-far": {"share of noise sets far from MNIST's mean |λ_JL| at the smallest d": float(np.mean(far))},
+            "jl-no-clusters": {"|ρ| for J_I − |ρ| for J_L (brightness order at the largest d)": float(np.mean(gap))}}

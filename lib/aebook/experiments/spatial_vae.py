@@ -313,3 +313,32 @@ def shuffle_columns(poses: torch.Tensor, seed: int = 0) -> torch.Tensor:
     (a diagonal-covariance control)."""
     g = torch.Generator().manual_seed(seed)
     return torch.stack([col[torch.randperm(len(col), generator=g)] for col in poses.T], dim=1)
+
+
+def untrained_code_accuracy(code_sizes: list[int], seed: int, x_train: torch.Tensor, y_train: np.ndarray,
+                            x_test: torch.Tensor, y_test: np.ndarray, *, n_svm: int, C: float) -> dict[str, float]:
+    """Table 1's control: the test accuracy of a linear SVM on the codes of each kind and size *before* training
+    (initial weights at ``seed``), fitted once on the first ``n_svm`` training digits, keyed like Table 1's rows."""
+    out = {}
+    for size in code_sizes:
+        for kind, label in KINDS.items():
+            model = untrained(kind, size, seed)
+            out[f"{label} ({size})"] = svm_test_accuracy(encode(model, x_train)[0][:n_svm], y_train[:n_svm],
+                                                         encode(model, x_test)[0], y_test, C=C)
+    return out
+
+
+def table1_figures(acc: dict[str, float], small: int, large: int) -> dict[str, float]:
+    """Every figure the Table 1 code rows judge, from one set of test accuracies keyed like Table 1's rows
+    (``"VAE (8)"``, ``"PCA (20)"``, ...): ours, or a control's."""
+    g_small = acc[f"affine T-VAE ({small})"] - acc[f"VAE ({small})"]
+    g_large = acc[f"affine T-VAE ({large})"] - acc[f"VAE ({large})"]
+    others = [v for k, v in acc.items() if k.endswith(f"({large})") and not k.startswith("TPS")]
+    return {"DTVAE − best of VAE, affine T-VAE (points)":
+            acc[f"affine DTVAE ({small})"] - max(acc[f"VAE ({small})"], acc[f"affine T-VAE ({small})"]),
+            "gap at small size (points)": g_small, "gap at large size (points)": g_large,
+            "gap at large − gap at small size (points)": g_large - g_small,
+            "TPS T-VAE large − small (points)": acc[f"TPS T-VAE ({large})"] - acc[f"TPS T-VAE ({small})"],
+            "DTVAE large − small (points)": acc[f"affine DTVAE ({large})"] - acc[f"affine DTVAE ({small})"],
+            "TPS T-VAE − best other input at large size (points)": acc[f"TPS T-VAE ({large})"] - max(others),
+            "|VAE − PCA| at large size (points)": abs(acc[f"VAE ({large})"] - acc[f"PCA ({large})"])}
