@@ -30,7 +30,8 @@ def test_run_writes_notebook_claims_and_summary(tmp_path):
     assert len(summary) == 1 and summary[0]["status"] == "ok" and summary[0]["device"] == "cpu"
     assert summary[0]["parameters"] == {"n": 10, "scale": 0.45}
     assert {"torch", "numpy", "aebook"} <= set(summary[0]["versions"])
-    assert summary[0]["claims"] == {"reproduced": 0, "partly": 1, "not reproduced": 0, "uninformative": 0}
+    assert summary[0]["claims"] == {"reproduced": 0, "partly": 1, "not reproduced": 0, "uninformative": 0,
+                                    "not judged at this profile": 0}
 
 
 def test_unknown_parameter_is_refused_before_anything_runs(tmp_path):

@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from aebook.claims import CLAIM_VERDICTS
 from aebook.device import VALID_DEVICES, resolve_device
 from aebook.book.execute import NOT_STARTED
 from aebook.book.executors import Executor, run_tasks
@@ -198,13 +199,14 @@ def finished_record(out_dir: Path, task: dict[str, Any]) -> dict[str, Any] | Non
 
 def summary_table(records: Sequence[dict[str, Any]]) -> str:
     """A Markdown table of the sets: status, seconds, set, notebook and the claims' verdict counts."""
-    lines = ["| status | seconds | set | notebook | reproduced | partly | not reproduced | uninformative |",
-             "|---|---:|---|---|---:|---:|---:|---:|"]
+    lines = ["| status | seconds | set | notebook | reproduced | partly | not reproduced | uninformative "
+             "| not judged at this profile |",
+             "|---|---:|---|---|---:|---:|---:|---:|---:|"]
     for r in records:
         counts = r.get("claims") or {}
         status = "skipped (done)" if r.get("skipped") else r["status"]
         cells = [status, f"{r['seconds']:.1f}", r.get("set") or "-", r["notebook"],
-                 *(str(counts.get(k, "-")) for k in ("reproduced", "partly", "not reproduced", "uninformative"))]
+                 *(str(counts.get(k, "-")) for k in CLAIM_VERDICTS)]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
