@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from aebook.book.calibration import add_run, all_runs, fragile_ids, load_runs, robustness_markdown
+from aebook.book.calibration import add_run, all_runs, fragile_ids, load_runs, robustness_markdown, robustness_rows
 from aebook.book.report import scoreboard
 from aebook.claims import AtLeast, Claim, ClaimsTable
 
@@ -71,6 +71,19 @@ def test_recorded_runs_are_judged_again_by_the_rule_the_committed_notebook_has_n
     assert fragile_ids(nb) == set()
     row = next(line for line in robustness_markdown(book).splitlines() if "`moving`" in line)
     assert "✅ —" in row
+
+
+def test_a_run_whose_control_was_another_control_is_not_judged_again(book):
+    """The same figure name on a control with another label measures something else: that run shows —."""
+    from aebook.claims import Control
+
+    nb, chapter = book / "chapters/toy/01-a.ipynb", book / "chapters/toy"
+    other = ClaimsTable("toy", "01-a")
+    other.add(Claim("steady", "holds everywhere", {"y": 2.0}, AtLeast("y", 1.0),
+                    control=Control("another network", {"y": 5.0})))
+    add_run(chapter, [other.to_dict()], "avx2-2threads", 0, "test")
+    row = next(r for r in robustness_rows(all_runs(nb)) if r["id"] == "steady")
+    assert row["verdicts"] == ["reproduced", None] and not row["fragile"]
 
 
 def test_a_book_without_recorded_runs_says_so_and_a_run_without_claims_is_refused(book):

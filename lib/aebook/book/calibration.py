@@ -138,8 +138,6 @@ def robustness_rows(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Per claim of the first run: its verdict in each run that has it (judged again by the first run's rule and
     preconditions; None where the run lacks a figure they read), each figure's values and spread, and whether the
     verdict differs between the runs that could be judged (``fragile``)."""
-    from aebook.claims import rejudge
-
     if not runs:
         return []
     by_run = [_claims(r["tables"]) for r in runs]
@@ -151,11 +149,24 @@ def robustness_rows(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
             values = [float(c["measured"][name]) for _, c in present if name in c["measured"]]
             finite = [v for v in values if not math.isnan(v)]
             figures[name] = {"values": values, "spread": (max(finite) - min(finite)) if finite else math.nan}
-        verdicts = [rejudge(claim, c) if "rule_spec" in claim else c["verdict"] for _, c in present]
+        verdicts = [_judged(claim, c) for _, c in present]
         judged = {v for v in verdicts if v is not None}
         rows.append({"id": cid, "kind": claim.get("kind", "claim"), "runs": [label for label, _ in present],
                      "verdicts": verdicts, "fragile": len(judged) > 1, "figures": figures})
     return rows
+
+
+def _judged(committed: dict[str, Any], run: dict[str, Any]) -> str | None:
+    """A recorded run's verdict under the committed rule; None when it cannot be given: a figure the rule reads is
+    missing, or the run's control is another control (its label differs, so its figures measure something else)."""
+    from aebook.claims import rejudge
+
+    if "rule_spec" not in committed:
+        return run["verdict"]
+    label = lambda c: (c.get("control") or {}).get("label")  # noqa: E731
+    if label(committed) != label(run):
+        return None
+    return rejudge(committed, run)
 
 
 def fragile_ids(notebook: str | Path) -> set[str]:
