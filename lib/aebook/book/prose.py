@@ -15,7 +15,6 @@ holds (the test of the committed chapters uses it).
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from functools import lru_cache
@@ -23,8 +22,6 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_FORMAT = ".3g"
-_MARKS = {"reproduced": "✅", "partly": "🟡", "not reproduced": "❌", "uninformative": "⚪",
-          "not judged at this profile": "➖"}
 
 
 class ProseReferenceError(ValueError):
@@ -33,14 +30,9 @@ class ProseReferenceError(ValueError):
 
 @lru_cache(maxsize=64)
 def _claims(path: str, mtime: float) -> dict[str, dict[str, Any]]:
-    nb = json.loads(Path(path).read_text())
-    found: dict[str, dict[str, Any]] = {}
-    for cell in nb.get("cells", []):
-        for out in cell.get("outputs", []):
-            table = out.get("metadata", {}).get("aebook", {}).get("claims")
-            if table:
-                found.update({c["id"]: c for c in table["claims"]})
-    return found
+    from aebook.book.report import notebook_claims
+
+    return {c["id"]: c for table in notebook_claims(path) for c in table["claims"]}
 
 
 def notebook_claims_by_id(notebook: Path) -> dict[str, dict[str, Any]]:
@@ -81,8 +73,10 @@ def figure_text(folder: str | Path, ref: str, control: bool = False) -> str:
 def verdict_text(folder: str | Path, ref: str) -> str:
     """The verdict a ``NOTEBOOK::CLAIM`` reference names, with its mark (e.g. ``✅ reproduced``)."""
     notebook, claim_id = _split(ref, 2)[:2]
+    from aebook.book.calibration import MARKS
+
     verdict = _claim(Path(folder), notebook, claim_id)["verdict"]
-    return f"{_MARKS.get(verdict, '')} {verdict}".strip()
+    return f"{MARKS.get(verdict, '')} {verdict}".strip()
 
 
 # --- typed numbers -------------------------------------------------------------------------------------------------
