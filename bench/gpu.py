@@ -93,17 +93,32 @@ def _sync(dev: torch.device) -> None:
         torch.cuda.synchronize()
 
 
-def time_loop(family: Family, data: torch.Tensor, steps: int, dev: torch.device) -> tuple[float, str]:
-    """Seconds per step of the book's loop on one model (after a short warm-up run), and the SM use meanwhile."""
-    config = TrainConfig(steps=steps, batch_size=family.batch)
-    train(family.make(), data, TrainConfig(steps=3, batch_size=family.batch), loss_fn=family.loss, device=str(dev),
-          cache=False, progress=False)
-    with SMSampler() as sm:
+def time_loop(family: Family, data: torch.Tensor, steps: int, dev: torch.device,
+              graph: bool = False) -> tuple[float, str]:
+    """Seconds per step of the book's loop on one model, and the SM use meanwhile. The loop runs its step as a
+    CUDA graph where ``train`` allows it (``graph=True``) or eagerly (``$AEBOOK_CUDA_GRAPH=0``). A run of ``steps``
+    and one of ``2 × steps`` are timed and the difference divided by ``steps``: what a run costs once (the graph's
+    capture, drawing batch rows ahead, the first kernels' set-up) drops out."""
+    def run(n: int) -> float:
         _sync(dev)
         t0 = time.perf_counter()
-        train(family.make(), data, config, loss_fn=family.loss, device=str(dev), cache=False, progress=False)
+        train(family.make(), data, TrainConfig(steps=n, batch_size=family.batch), loss_fn=family.loss,
+              device=str(dev), cache=False, progress=False)
         _sync(dev)
-    return (time.perf_counter() - t0) / steps, sm.mean()
+        return time.perf_counter() - t0
+
+    before = os.environ.get("AEBOOK_CUDA_GRAPH")
+    os.environ["AEBOOK_CUDA_GRAPH"] = "1" if graph else "0"
+    try:
+        run(3)  # warm-up
+        with SMSampler() as sm:
+            short, long = run(steps), run(2 * steps)
+    finally:
+        if before is None:
+            del os.environ["AEBOOK_CUDA_GRAPH"]
+        else:
+            os.environ["AEBOOK_CUDA_GRAPH"] = before
+    return max(long - short, 1e-9) / steps, sm.mean()
 
 
 def time_stacked(family: Family, data: torch.Tensor, steps: int, members: int, dev: torch.device) -> tuple[float, str]:
@@ -195,14 +210,20 @@ def main() -> None:
     chosen = [f for f in FAMILIES if not words or any(w in f.name for w in words)]
     name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else f"cpu, {torch.get_num_threads()} threads"
     print(f"device: {name}; torch {torch.__version__}; {args.steps} steps; {args.members} stacked members")
-    print("| family | batch | loop ms/step | stacked ms/step/model | stacked speed-up | SM use loop | SM use stacked |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("| family | batch | loop ms/step | loop as a CUDA graph ms/step | graph speed-up | stacked ms/step/model "
+          "| stacked speed-up | SM use loop | SM use graph | SM use stacked |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for family in chosen:
         data = torch.rand(max(4 * family.batch, 1000), *family.shape, generator=torch.Generator().manual_seed(0))
         loop, sm_loop = time_loop(family, data, args.steps, dev)
+        if dev.type == "cuda":
+            graphed, sm_graph = time_loop(family, data, args.steps, dev, graph=True)
+            graph_cells = f"{graphed * 1e3:.2f} | {loop / graphed:.2f}×"
+        else:
+            sm_graph, graph_cells = "-", "- | -"
         stacked, sm_stacked = time_stacked(family, data, args.steps, args.members, dev)
-        print(f"| {family.name} | {family.batch} | {loop * 1e3:.2f} | {stacked * 1e3:.2f} | {loop / stacked:.2f}× "
-              f"| {sm_loop} | {sm_stacked} |", flush=True)
+        print(f"| {family.name} | {family.batch} | {loop * 1e3:.2f} | {graph_cells} | {stacked * 1e3:.2f} "
+              f"| {loop / stacked:.2f}× | {sm_loop} | {sm_graph} | {sm_stacked} |", flush=True)
     if not words or "grids" in words:
         print("\n| grid the book trains stacked | members | each alone ms/step/model | stacked ms/step/model | speed-up |")
         print("|---|---:|---:|---:|---:|")

@@ -153,3 +153,29 @@ def test_the_proof_s_mixing_autoencoder_reconstructs_exactly_and_mixes_every_ima
         np.testing.assert_allclose(blocks.sum(1), singles.sum(1), atol=1e-6)
         split, mixed = at.block_pairing(blocks, singles)
         assert split.all() and mixed.mean() == expected
+
+
+def test_split_interaction_is_zero_for_a_sum_and_large_for_the_spike():
+    from aebook.experiments import atomic as at
+
+    rng = np.random.default_rng(0)
+    a, b = rng.uniform(3, 12, (200, 2)), rng.uniform(3, 12, (200, 2))
+    share, part = at.split_interaction(at.spike_pair_psi(16, 1.0, 8.0), a, b)  # a sum of one spike per coordinate
+    assert share < 1e-6 and part == (0,)
+    params = [spike_parameters(200, 1, 16, margin=2.0, seed=s)[:, 0] for s in (1, 2)]
+    share, _ = at.split_interaction(at.spike_psi(16, 1.0), *params)
+    assert 0.25 < share <= 1.0  # a·g(x)·g(y): a product, no split makes it a sum
+    with pytest.raises(ValueError):
+        at.split_interaction(at.spike_psi(16, 1.0), params[0][:, :1], params[1][:, :1])
+
+
+def test_a_perfect_spike_between_pixels_fits_with_a_small_residual():
+    """The amplitude is fitted by least squares, not read off the peak pixel (which a spike between pixels does not
+    reach): perfect spikes at σ = 1 on 16×16 fit to within a few per cent."""
+    from aebook.experiments.atomic import fit_single_spike
+
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        amp, x, y = rng.uniform(0.5, 1.0), rng.uniform(3, 12), rng.uniform(3, 12)
+        (a, fx, fy), resid = fit_single_spike(spike_atoms(np.array([[[amp, x, y]]]), 16, 1.0)[0, 0], 1.0)
+        assert resid < 0.05 and abs(a - amp) < 0.05 * amp

@@ -115,8 +115,8 @@ def test_a_failed_precondition_makes_the_row_not_judged_whatever_the_rule_says()
                     control=Control("no cap", {"gap": 0.0, "binding share": 0.0}))
         assert row.verdict == NOT_JUDGED and row.failed_preconditions == [CAP]
         assert row.rule_verdict == (REPRODUCED if gap else NOT_REPRODUCED)  # the same rule, kept for the other profile
-        assert row.verdict_text() == ("➖ not judged at this profile: fails the weight-length cap binds "
-                                      "(binding share ≥ 0.1; binding share = 0.02)")
+        assert row.verdict_text() == ("➖ not judged at this profile; not met: the weight-length cap binds "
+                                      "(binding share ≥ 0.1; measured: binding share = 0.02)")
     record = row.to_dict()
     assert record["verdict"] == NOT_JUDGED
     assert record["preconditions"] == [{"what": "the weight-length cap binds", "rule": "binding share ≥ 0.1",

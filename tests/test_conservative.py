@@ -95,3 +95,39 @@ def test_a_stacked_table1_group_equals_each_model_trained_alone(private_cache, a
     assert not torch.allclose(group[2].model.encoder[0].weight, group[0].model.encoder[0].weight)
     again = cv.train_mnist_ae_group(data, activation, members, **settings)
     assert all(r.from_cache and 0 in r.snapshots for r in again)
+
+
+def test_a_blurred_copy_of_the_encoder_reads_as_smoothed_and_a_random_decoder_does_not():
+    torch.manual_seed(0)
+    model = MLPAutoencoder(784, (50,), "sigmoid")
+    w = model.encoder[0].weight.detach().numpy().astype(np.float64)
+    rough = cv.filter_roughness(w)
+    assert rough.mean() > 10  # white-noise filters
+    before = cv.smoothed_filter_figures(model)  # R independent of W at initialisation
+    assert before["median roughness, decoder / encoder filter"] == pytest.approx(1.0, abs=0.1)
+    assert abs(before["mean cosine gain from blurring the encoder filter"]) < 0.02
+    with torch.no_grad():
+        model.decoder[0].weight.copy_(torch.from_numpy(cv.gaussian_blur(w, 1.0).T.copy()))
+    after = cv.smoothed_filter_figures(model)
+    assert after["median roughness, decoder / encoder filter"] < 0.2
+    assert after["mean cosine gain from blurring the encoder filter"] > 0.3
+
+
+def test_the_planned_denoising_noise_trains_what_the_step_by_step_noise_trains(tmp_path):
+    """train() lets DenoisingMSE draw every step's noise ahead (no host sync at each step); the weights and losses
+    are those of drawing it step by step from the batch, bit for bit, and the plan is dropped afterwards."""
+    from aebook.train import TrainConfig, train
+
+    data = torch.rand(50, 2, generator=torch.Generator().manual_seed(1))
+    config = TrainConfig(steps=30, batch_size=10, lr=0.01, seed=4)
+    loss = cv.DenoisingMSE(0.1)
+    planned = train(MLPAutoencoder(2, (16,), "sigmoid"), data, config, loss_fn=loss, cache=False, progress=False,
+                    device="cpu")
+    step_by_step = train(MLPAutoencoder(2, (16,), "sigmoid"), data, config, loss_fn=lambda m, b: loss(m, b),
+                         cache=False, progress=False, device="cpu")
+    assert planned.history["loss"] == step_by_step.history["loss"]
+    for a, b in zip(planned.model.state_dict().values(), step_by_step.model.state_dict().values()):
+        assert torch.equal(a, b)
+    assert loss._noise is None and loss._current is None  # released: a later call draws from its batch
+    batch = data[:10]
+    assert torch.equal(loss(planned.model, batch), loss(planned.model, batch))

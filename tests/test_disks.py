@@ -142,3 +142,14 @@ def test_a_regularised_grid_member_equals_the_same_network_trained_alone(private
         assert conv_weight_sum(type3, ("encoder",)) < conv_weight_sum(none, ("encoder",))
     with pytest.raises(ValueError, match="unknown regulariser"):
         regularised_grid([("type 4", 1.0)], [0], probe, **common)
+
+
+def test_largest_jump_tells_a_smooth_code_from_a_step():
+    from aebook.analysis.fits import largest_jump
+
+    r = np.linspace(1, 32, 50)
+    assert largest_jump(r, r**2) < 0.05
+    step = np.where(r < 15, r, r + 100.0)
+    assert largest_jump(r, step) > 0.7
+    assert largest_jump(r[::-1], (r**2)[::-1]) == largest_jump(r, r**2)  # order of the points does not matter
+    assert largest_jump(r, np.ones_like(r)) == 0.0

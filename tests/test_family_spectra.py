@@ -99,3 +99,48 @@ def test_family_spectra_run_in_float64_on_a_copy():
     assert family.mask.dtype == torch.float32  # the family itself is untouched
     single = family_spectra(family, x, dtype=torch.float32)
     np.testing.assert_allclose(spec[1].input_space.numpy(), single[1].input_space.numpy(), rtol=1e-3, atol=1e-5)
+
+
+def test_relative_distance_is_scale_free_and_bounded():
+    lam_i, lam_l = np.array([[2.0, 1.0 + 1j, 1.0 - 1j]]), np.array([[2.0, 1.0, 0.5]])
+    d = es.relative_eigen_distance(lam_i, lam_l)
+    assert d[0] == pytest.approx(es.relative_eigen_distance(10 * lam_i, 10 * lam_l)[0])  # size does not count
+    assert es.relative_eigen_distance(lam_i, lam_i[:, ::-1])[0] == pytest.approx(0.0)
+    assert es.relative_eigen_distance(np.array([[1.0, 0.0]]), np.array([[-1.0, 0.0]]))[0] == pytest.approx(2.0)
+    assert es.relative_eigen_distance(np.zeros((1, 2)), np.zeros((1, 2)))[0] == 0.0
+
+
+def test_left_tail_grows_with_small_eigenvalues_and_ignores_zeros():
+    rng = np.random.default_rng(0)
+    body = np.exp(rng.normal(0, 0.1, (200, 10)))
+    with_tail = body.copy()
+    with_tail[:, 0] = 1e-3  # a tenth of the eigenvalues small, not zero
+    assert es.left_tail(with_tail) > es.left_tail(body) + 3
+    with_zeros = body.copy()
+    with_zeros[:, 0] = 0.0  # structural zeros are left out, as for the spread
+    assert es.left_tail(with_zeros) == pytest.approx(es.left_tail(body[:, 1:]))
+
+
+def test_argument_coverage_separates_real_from_rotating_spectra():
+    assert es.argument_coverage(np.ones((50, 4))) == pytest.approx(1 / 18)  # real positive: one bin
+    angles = np.linspace(0, np.pi, 1000, endpoint=False)
+    assert es.argument_coverage(np.exp(1j * angles)[None, :]) == 1.0
+    assert np.isnan(es.argument_coverage(np.zeros((3, 2))))
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3])
+def test_eigenvalues_in_threads_equal_one_batched_call(workers):
+    from aebook.analysis.family_spectra import eigvals_parallel
+
+    mats = torch.randn(50, 6, 6, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(eigvals_parallel(mats, workers), torch.linalg.eigvals(mats))
+
+
+def test_a_bad_worker_count_is_refused(monkeypatch):
+    from aebook.analysis.family_spectra import analysis_workers
+
+    monkeypatch.setenv("AEBOOK_ANALYSIS_WORKERS", "3")
+    assert analysis_workers() == 3
+    monkeypatch.setenv("AEBOOK_ANALYSIS_WORKERS", "none")
+    with pytest.raises(ValueError, match="AEBOOK_ANALYSIS_WORKERS"):
+        analysis_workers()

@@ -31,3 +31,85 @@ def test_the_closed_form_inverse_of_a_2x2_matrix_is_the_solver_s():
     inv = invert_affine(theta)
     composed = inv[:, :, :2] @ theta[:, :, :2]
     torch.testing.assert_close(composed, torch.eye(2).expand(8, 2, 2), rtol=1e-5, atol=1e-5)
+
+
+def _tiny_run(steps=12, batch=8, optimizer="adam"):
+    from aebook.models.mlp import MLPAutoencoder
+    from aebook.train import TrainConfig
+
+    data = torch.rand(64, 6, generator=torch.Generator().manual_seed(3))
+    return MLPAutoencoder(6, (5,), "sigmoid"), data, TrainConfig(steps=steps, batch_size=batch, lr=0.01, seed=2,
+                                                                  optimizer=optimizer)
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "adadelta"])
+def test_the_graphed_step_on_static_buffers_trains_what_the_loop_trains(optimizer):
+    """The step a CUDA graph would hold, run eagerly on its static buffers, gives the loop's weights and losses bit for
+    bit: the planned rows are the loop's batches, and the body is the loop's step."""
+    from aebook.graphstep import GraphedStep, planned_rows
+    from aebook.train import fixed_threads, make_optimizer, reconstruction_mse, train, train_threads
+
+    model, data, config = _tiny_run(optimizer=optimizer)
+    loop = train(model, data, config, cache=False, progress=False, device="cpu")
+    fresh, _, _ = _tiny_run(optimizer=optimizer)
+    torch.manual_seed(config.seed)  # train's initialisation
+    for module in fresh.modules():
+        if hasattr(module, "reset_parameters"):
+            module.reset_parameters()
+    opt = make_optimizer(config.optimizer, fresh.parameters(), config.lr, config.weight_decay, torch.device("cpu"))
+    rows = planned_rows(len(data), config.batch_size, config.seed, 0, config.steps)
+    stepper = GraphedStep(fresh, reconstruction_mse, opt, data, rows, 0)
+    with fixed_threads(train_threads()):
+        losses = [float(stepper.run(s)) for s in range(config.steps)]
+    assert losses == loop.history["loss"]
+    for (name, a), b in zip(loop.model.state_dict().items(), fresh.state_dict().values()):
+        assert torch.equal(a, b), name
+
+
+def test_planned_rows_are_the_loop_s_batches_and_a_resumed_plan_starts_where_it_resumes():
+    from aebook.graphstep import planned_rows
+    from aebook.train import batch_indices
+
+    rows = planned_rows(100, 7, 5, 3, 9)
+    assert rows.shape == (6, 7)
+    for i, s in enumerate(range(3, 9)):
+        assert torch.equal(rows[i], batch_indices(100, 7, 5, s))
+    assert planned_rows(100, 7, 5, 4, 4).shape == (0, 7)
+    with pytest.raises(ValueError):
+        planned_rows(100, 7, 5, 5, 4)
+
+
+def test_what_a_graph_needs_is_refused_clearly_on_the_cpu():
+    from aebook.graphstep import GraphedStep, capturable_optimizer, planned_rows, prime_optimizer_state
+    from aebook.train import TrainConfig, reconstruction_mse, use_cuda_graph
+
+    model, data, config = _tiny_run()
+    with pytest.raises(ValueError, match="capturable"):
+        capturable_optimizer("sgd", model.parameters(), 0.1, 0.0)
+    opt = torch.optim.Adam(model.parameters(), lr=0.1)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    prime_optimizer_state(opt, model)  # creates the state without moving a weight
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+    assert all(float(t.abs().sum()) == 0 for st in opt.state.values() for t in st.values() if torch.is_tensor(t))
+    stepper = GraphedStep(model, reconstruction_mse, opt, data, planned_rows(64, 8, 0, 0, 2), 0)
+    with pytest.raises(RuntimeError, match="CUDA"):
+        stepper.capture()
+    with pytest.raises(IndexError):
+        stepper.run(2)
+    with pytest.raises(ValueError):
+        GraphedStep(model, reconstruction_mse, opt, data, torch.empty((0, 8), dtype=torch.long), 0)
+    assert not use_cuda_graph(torch.device("cpu"), config, ())
+    cuda = torch.device("cuda")
+    assert use_cuda_graph(cuda, config, ()) and not use_cuda_graph(cuda, config, (lambda ctx: None,))
+    assert not use_cuda_graph(cuda, TrainConfig(steps=2, batch_size=2, optimizer="sgd"), ())
+
+
+def test_the_atomic_model_s_gpu_layout_leaves_the_cpu_path_as_it_was():
+    torch.manual_seed(0)
+    model = AtomicAutoencoder(16, k=3, d0=3)
+    x = torch.rand(4, 1, 16, 16)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    model.on_device(torch.device("cpu"))  # nothing to do off the GPU
+    assert all(torch.equal(before[k], v) and v.is_contiguous() for k, v in model.state_dict().items())
+    with torch.no_grad():
+        assert torch.equal(model(x), model.decode(model.encode(x)))  # float32, atoms summed as they are

@@ -87,3 +87,21 @@ def test_sets_the_budget_cannot_start_are_left_for_the_next_run(tmp_path):
     assert "not started" in proc.stdout and "run the same command again" in proc.stdout
     assert not (out / "tinychapter").exists()
     assert run_cli("run", str(TINY_CHAPTER), "--time-budget", "-1").returncode == 2
+
+
+def test_notebooks_that_train_shared_models_run_before_the_notebooks_that_load_them():
+    from pathlib import Path
+
+    from aebook.book.runner import find_notebooks, order_by_shared
+
+    given = [Path("chapters/spatial-vae/04-likelihood-and-minima.ipynb"), Path("chapters/disks/01-encoding-disks.ipynb"),
+             Path("chapters/ood-geometry/02-eigenvalues.ipynb"), Path("chapters/spatial-vae/01-latent-size.ipynb"),
+             Path("chapters/ood-geometry/01-family-and-reconstructions.ipynb")]
+    names = [f"{p.parent.name}/{p.stem}" for p in order_by_shared(given)]
+    assert names == ["spatial-vae/01-latent-size", "spatial-vae/04-likelihood-and-minima", "disks/01-encoding-disks",
+                     "ood-geometry/01-family-and-reconstructions", "ood-geometry/02-eigenvalues"]
+    everything = find_notebooks([Path(__file__).resolve().parents[1] / "chapters"])  # a folder of chapters
+    ids = [f"{p.parent.name}/{p.stem}" for p in everything]
+    assert len(ids) == len(set(ids)) >= 19 and not any("paper-run" in str(p) for p in everything)
+    assert ids.index("ood-geometry/01-family-and-reconstructions") < ids.index("conservative/03-deeper-and-beyond")
+    assert ids.index("spatial-vae/02-codes") < ids.index("spatial-vae/04-likelihood-and-minima")

@@ -259,3 +259,18 @@ def test_a_run_whose_loss_draws_noise_resumes_bit_for_bit(data, private_cache, s
     resumed = train(tiny_model(), data, cfg, loss_fn=noisy_mse, progress=False, device="cpu")
     assert not resumed.from_cache and resumed.history["loss"] == reference.history["loss"]
     assert torch.equal(weights(resumed.model), weights(reference.model))
+
+
+def test_a_long_analysis_stops_at_the_run_s_deadline(monkeypatch):
+    import time as _time
+
+    import numpy as np
+
+    from aebook import budget
+    from aebook.experiments import ood_geometry as og
+
+    monkeypatch.setenv("AEBOOK_DEADLINE", str(_time.time() - 1))
+    with pytest.raises(budget.TimeBudgetExceeded, match="spectra"):
+        og.spectral_summary(og.untrained_family([2]), {og.D_TRAIN: np.zeros((4, 784), np.float32)})
+    monkeypatch.setenv("AEBOOK_DEADLINE", str(_time.time() + 3600))
+    budget.check_now("nothing")  # a deadline not yet reached lets it run

@@ -213,9 +213,10 @@ class Precondition:
         return self.rule.verdict(measured) == REPRODUCED
 
     def describe(self, measured: Mapping[str, float]) -> str:
-        """The precondition in words with its rule and figures, e.g. ``the cap binds (binding share ≥ 0.1; 0.02)``."""
+        """The precondition in words with its rule and figures, e.g. ``the cap binds (binding share ≥ 0.1; measured:
+        binding share = 0.02)``."""
         values = ", ".join(f"{k} = {_fmt(float(measured[k]))}" for k in self.rule.figures() if k in measured)
-        return f"{self.what} ({self.rule.describe()}; {values})"
+        return f"{self.what} ({self.rule.describe()}; measured: {values})"
 
 
 def verdict_with_control(rule_verdict: str, control_verdict: str | None) -> str:
@@ -303,7 +304,7 @@ class Claim:
         ``check fails``; a row whose precondition fails names it with its figure."""
         if self.verdict == NOT_JUDGED:
             failed = "; ".join(p.describe(self.measured) for p in self.failed_preconditions)
-            return f"{_MARK[NOT_JUDGED]} {NOT_JUDGED}: fails {failed}"
+            return f"{_MARK[NOT_JUDGED]} {NOT_JUDGED}; not met: {failed}"
         if self.kind == CHECK:
             return "✔ check holds" if self.verdict == REPRODUCED else "❌ check fails"
         return f"{_MARK[self.verdict]} {self.verdict}"

@@ -220,6 +220,32 @@ class _History:
         return self.history
 
 
+def use_cuda_graph(dev: torch.device, config: TrainConfig, callbacks: Sequence[Callback]) -> bool:
+    """Whether :func:`train` runs its steps as a replayed CUDA graph (:mod:`aebook.graphstep`): on CUDA, for Adam and
+    Adadelta, without callbacks (their logs are read on the host), unless ``$AEBOOK_CUDA_GRAPH`` is ``0``. The CPU
+    never does: its loop is the reference the committed outputs were made with."""
+    return (dev.type == "cuda" and not callbacks and config.optimizer in ("adam", "adadelta")
+            and os.environ.get("AEBOOK_CUDA_GRAPH", "1") != "0")
+
+
+def _graphed_step(model: nn.Module, loss_fn: LossFn, optimizer: torch.optim.Optimizer, source: torch.Tensor,
+                  n: int, config: TrainConfig, start: int, constraints: Sequence[Constraint]):
+    """The step of :func:`train` on static buffers from ``start`` on, captured as a CUDA graph; when capture fails
+    the same step runs eagerly (with a warning), so a model a graph cannot hold still trains."""
+    import warnings
+
+    from aebook.graphstep import GraphedStep, planned_rows
+
+    rows = planned_rows(n, config.batch_size, config.seed, start, config.steps, source.device)
+    stepper = GraphedStep(model, loss_fn, optimizer, source, rows, start, constraints)
+    try:
+        stepper.capture()
+    except Exception as exc:  # noqa: BLE001 - any capture failure falls back to the eager step
+        warnings.warn(f"CUDA graph capture failed ({type(exc).__name__}: {exc}); running the step eagerly",
+                      RuntimeWarning, stacklevel=2)
+    return stepper
+
+
 def batch_indices(n: int, batch_size: int, seed: int, step: int) -> torch.Tensor:
     """The rows of batch ``step`` of a run with ``seed``: one generator per step, so the batch drawn at a step does
     not depend on where a run was resumed (and stacked training draws the same batches as ``train``)."""
@@ -252,6 +278,9 @@ def train(
     Checkpoints are written every ``config.checkpoint_every`` steps and on interruption; a later call with the
     same settings resumes from the last one. Finished weights are stored as ``<cache_dir>/<key>.pt``. When
     ``$AEBOOK_DEADLINE`` (a run's time budget) passes, training checkpoints and raises ``TimeBudgetExceeded``.
+    A loss with ``plan(data, config, device)``, ``at_step(step)`` and ``release()`` (such as
+    :class:`aebook.experiments.conservative.DenoisingMSE`) draws its steps' noise ahead instead of at every step.
+    On CUDA the step runs as a replayed graph where :func:`use_cuda_graph` allows it.
     """
     if len(data) == 0:
         raise ValueError("data is empty: nothing to train on")
@@ -270,6 +299,10 @@ def train(
     store = RunStore(folder, [key], f"{key}.ckpt", enabled=cache)
     dev = resolve_device(device)
     model.to(dev)
+    if hasattr(model, "on_device"):  # a model's own layout for the device (channels-last on a GPU, say)
+        model.on_device(dev)
+    if dev.type == "cuda":
+        torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick its fastest convolution once
 
     if store.finished():
         stored = store.load_finished(dev)[0]
@@ -278,7 +311,13 @@ def train(
         return TrainResult(model, stored["history"], key, True, float(stored["seconds"]), str(dev),
                            stored.get("snapshots", {}))
 
-    optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr, config.weight_decay, dev)
+    graphed = use_cuda_graph(dev, config, callbacks)
+    if graphed:
+        from aebook.graphstep import capturable_optimizer
+
+        optimizer = capturable_optimizer(config.optimizer, model.parameters(), config.lr, config.weight_decay)
+    else:
+        optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr, config.weight_decay, dev)
     history: dict[str, list[float]] = {"loss": []}
     snapshots: dict[int, dict[str, torch.Tensor]] = {}
 
@@ -311,34 +350,46 @@ def train(
     t0 = time.perf_counter()
     step = start
     source = data_on_device(data, dev)
+    planned = callable(getattr(loss_fn, "plan", None))  # a loss that draws its steps' noise ahead (no host sync)
     record = _History(history)
     bar = tqdm(total=config.steps, initial=start, desc=name, disable=not progress, mininterval=1.0)
     threads = fixed_threads(train_threads()) if dev.type == "cpu" else contextlib.nullcontext()
     stop_at = budget.deadline()
     with threads, store.keep_on_interrupt(keep_finished_steps):
         try:
+            if planned:
+                loss_fn.plan(data, config, dev)
+            stepper = (_graphed_step(model, loss_fn, optimizer, source, len(data), config, start, constraints)
+                       if graphed and source.device == dev and start < config.steps else None)
             for step in range(start, config.steps):
                 budget.check(stop_at, name)
                 snapshot(step)
-                idx = batch_indices(len(data), config.batch_size, config.seed, step)
-                batch = source[idx.to(source.device, non_blocking=True)].to(dev, non_blocking=True)
-                loss = loss_fn(model, batch)
-                ctx = StepContext(step, model, batch, loss)
-                total = loss
-                for cb in callbacks:
-                    extra_loss = cb(ctx)
-                    if extra_loss is not None:
-                        total = total + extra_loss
-                optimizer.zero_grad(set_to_none=True)
-                total.backward()
-                optimizer.step()
-                if constraints:
-                    with torch.no_grad():
-                        for constraint in constraints:
-                            constraint(model)
+                if planned:
+                    loss_fn.at_step(step)
+                logs: dict[str, Any] = {}
+                if stepper is not None:
+                    loss = stepper.run(step)
+                else:
+                    idx = batch_indices(len(data), config.batch_size, config.seed, step)
+                    batch = source[idx.to(source.device, non_blocking=True)].to(dev, non_blocking=True)
+                    loss = loss_fn(model, batch)
+                    ctx = StepContext(step, model, batch, loss)
+                    total = loss
+                    for cb in callbacks:
+                        extra_loss = cb(ctx)
+                        if extra_loss is not None:
+                            total = total + extra_loss
+                    optimizer.zero_grad(set_to_none=True)
+                    total.backward()
+                    optimizer.step()
+                    if constraints:
+                        with torch.no_grad():
+                            for constraint in constraints:
+                                constraint(model)
+                    logs = ctx.logs
                 record.add("loss", loss)
                 rng_next = rng_state(dev)
-                for k, v in ctx.logs.items():
+                for k, v in logs.items():
                     record.add(k, v)
                 bar.update(1)
                 if (step + 1) % HISTORY_FLUSH_STEPS == 0 or step + 1 == config.steps:
@@ -347,6 +398,8 @@ def train(
                     record.flush()
                     checkpoint(step + 1, seconds + time.perf_counter() - t0)
         finally:
+            if planned:
+                loss_fn.release()
             bar.close()
     history = record.flush()
     seconds += time.perf_counter() - t0

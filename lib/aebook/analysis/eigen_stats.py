@@ -115,3 +115,40 @@ def mean_abs_argument(lam, tol: float = RANK_TOL) -> float:
     """Mean |Arg λ| over the eigenvalues that do not count as zero (NaN if there are none)."""
     arg = abs_argument(lam, tol)
     return float(np.nanmean(arg)) if np.isfinite(arg).any() else float("nan")
+
+
+def relative_eigen_distance(lam_a, lam_b) -> np.ndarray:
+    """‖λ_a − λ_b‖² / (‖λ_a‖² + ‖λ_b‖²) per point, both sorted by decreasing modulus: Fig. 1's distance on a scale
+    that does not grow with the size of the eigenvalues (0: equal spectra; at most 2). A point whose spectra are both
+    zero gets 0."""
+    a, b = sort_by_modulus(lam_a), sort_by_modulus(lam_b)
+    if a.shape != b.shape:
+        raise ValueError(f"eigenvalue arrays differ in shape: {a.shape} and {b.shape}")
+    num = (np.abs(a - b) ** 2).sum(axis=1)
+    den = (np.abs(a) ** 2).sum(axis=1) + (np.abs(b) ** 2).sum(axis=1)
+    return np.divide(num, den, out=np.zeros_like(num), where=den > 0)
+
+
+def nonzero_log_modulus(lam, tol: float = RANK_TOL) -> np.ndarray:
+    """log|λ| of the eigenvalues that do not count as zero, flattened (empty if every eigenvalue is zero)."""
+    lam = _as_array(lam)
+    return np.log(np.abs(lam[~near_zero(lam, tol)]))
+
+
+def left_tail(lam, q: float = 0.05, tol: float = RANK_TOL) -> float:
+    """How far the small eigenvalues reach below the typical one: median − ``q``-quantile of log|λ| over the
+    eigenvalues that do not count as zero (NaN if there are none). Fig. 3's "long left tails on a log scale"."""
+    logs = nonzero_log_modulus(lam, tol)
+    return float(np.median(logs) - np.quantile(logs, q)) if logs.size else float("nan")
+
+
+def argument_coverage(lam, bins: int = 18, min_share: float = 0.001, tol: float = RANK_TOL) -> float:
+    """Share of the ``bins`` equal bins of [0, π] that hold at least ``min_share`` of the non-zero eigenvalues' |Arg λ|:
+    1 when the eigenvalues take every angle (Fig. 6's "any angle"), 1/``bins`` for real positive ones. NaN if every
+    eigenvalue counts as zero."""
+    arg = abs_argument(lam, tol)
+    arg = arg[np.isfinite(arg)]
+    if not arg.size:
+        return float("nan")
+    counts, _ = np.histogram(arg, bins=bins, range=(0.0, np.pi))
+    return float((counts >= min_share * arg.size).mean())

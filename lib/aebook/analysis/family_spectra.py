@@ -61,6 +61,33 @@ def _times_decoder_jacobian(family: MLPFamily, left: torch.Tensor, z: torch.Tens
     return jac * family.mask[:, None, None, :]
 
 
+def analysis_workers() -> int:
+    """Threads the analyses may use on the host (``$AEBOOK_ANALYSIS_WORKERS``, default: every core)."""
+    import os
+
+    raw = os.environ.get("AEBOOK_ANALYSIS_WORKERS", "")
+    try:
+        n = int(raw) if raw else (os.cpu_count() or 1)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise ValueError(f"AEBOOK_ANALYSIS_WORKERS must be a positive integer, got {raw!r}")
+    return n
+
+
+def eigvals_parallel(mats: torch.Tensor, workers: int | None = None) -> torch.Tensor:
+    """``torch.linalg.eigvals`` of a batch of matrices (…, d, d), split across ``workers`` threads (LAPACK runs
+    without the GIL). Each matrix's eigenvalues are computed alone, so the result equals one batched call exactly;
+    torch itself runs a batch of small CPU matrices on one core."""
+    workers = analysis_workers() if workers is None else workers
+    if workers <= 1 or mats.device.type != "cpu" or len(mats) < 2 * workers:
+        return torch.linalg.eigvals(mats)
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(workers) as pool:
+        return torch.cat(list(pool.map(torch.linalg.eigvals, torch.tensor_split(mats, workers))))
+
+
 @torch.no_grad()
 def family_spectra(family: MLPFamily, x: torch.Tensor, chunk: int = 128,
                    dtype: torch.dtype = torch.float64) -> list[Spectra]:
@@ -86,5 +113,5 @@ def family_spectra(family: MLPFamily, x: torch.Tensor, chunk: int = 128,
             y = member.decode(z)
             small_i.append(_times_decoder_jacobian(member, _encoder_jacobian(member, xb), z)[0].double().cpu())
             small_l.append(_times_decoder_jacobian(member, _encoder_jacobian(member, y), z)[0].double().cpu())
-        out.append(Spectra(torch.linalg.eigvals(torch.cat(small_i)), torch.linalg.eigvals(torch.cat(small_l))))
+        out.append(Spectra(eigvals_parallel(torch.cat(small_i)), eigvals_parallel(torch.cat(small_l))))
     return out

@@ -30,3 +30,14 @@ def best_power(x: np.ndarray, y: np.ndarray, bounds: tuple[float, float] = (0.25
 def spearman(x: np.ndarray, y: np.ndarray) -> float:
     """Spearman rank correlation of x and y."""
     return float(stats.spearmanr(x, y).statistic)
+
+
+def largest_jump(x: np.ndarray, y: np.ndarray) -> float:
+    """How far ``y`` leaps between neighbouring ``x``: the largest |Δy| between consecutive points (sorted by x),
+    divided by the range of y. About 1/n for a smooth monotone y over n evenly spaced points; near 1 for a step."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if x.shape != y.shape or x.ndim != 1 or len(x) < 2:
+        raise ValueError("x and y must be 1-D arrays of the same length (at least 2)")
+    y = y[np.argsort(x, kind="stable")]
+    span = float(y.max() - y.min())
+    return float(np.abs(np.diff(y)).max() / span) if span > 0 else 0.0

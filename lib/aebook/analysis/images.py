@@ -33,3 +33,22 @@ def mosaic(images: np.ndarray, cols: int, gap: int = 1) -> np.ndarray:
         r, c = divmod(i, cols)
         out[r * (h + gap) : r * (h + gap) + h, c * (w + gap) : c * (w + gap) + w] = img
     return out
+
+
+def ink_slant(images: np.ndarray) -> np.ndarray:
+    """The slant of each image's ink (n, h, w): μ₁₁/μ₀₂ of the intensity-weighted pixel coordinates, how far x moves
+    per row down (0 for an upright stroke, positive when the top leans right; the shear a deskewing undoes). An image
+    without ink, or with all its ink on one row, gets NaN."""
+    images = np.asarray(images, dtype=np.float64)
+    if images.ndim != 3:
+        raise ValueError(f"ink_slant needs images (n, h, w), got shape {images.shape}")
+    n, h, w = images.shape
+    rows, cols = np.mgrid[:h, :w]
+    mass = images.sum(axis=(1, 2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cy = (images * rows).sum(axis=(1, 2)) / mass
+        cx = (images * cols).sum(axis=(1, 2)) / mass
+        dy, dx = rows[None] - cy[:, None, None], cols[None] - cx[:, None, None]
+        mu02 = (images * dy**2).sum(axis=(1, 2))
+        mu11 = (images * dx * dy).sum(axis=(1, 2))
+        return np.where((mass > 0) & (mu02 > 0), -mu11 / mu02, np.nan)

@@ -21,21 +21,60 @@ from aebook.book.sweep import code_digest, grid, set_hash, set_name
 PROFILES = ("quick", "paper")
 
 
+#: Notebooks that load models another notebook trains (the same settings give the same weight-cache key): the
+#: trainers run first, so that each model is trained once and read from the cache after.
+SHARED_MODELS: dict[str, tuple[str, ...]] = {
+    "ood-geometry/02-eigenvalues": ("ood-geometry/01-family-and-reconstructions",),
+    "conservative/03-deeper-and-beyond": ("ood-geometry/01-family-and-reconstructions",),
+    "spatial-vae/02-codes": ("spatial-vae/01-latent-size",),
+    "spatial-vae/04-likelihood-and-minima": ("spatial-vae/01-latent-size", "spatial-vae/02-codes"),
+}
+
+
+def _notebook_id(path: Path) -> str:
+    return f"{path.parent.name}/{path.stem}"
+
+
+def order_by_shared(notebooks: Sequence[Path]) -> list[Path]:
+    """``notebooks`` in their given order, except that a notebook that trains models others load
+    (:data:`SHARED_MODELS`) comes before the first of them."""
+    by_id = {_notebook_id(p): p for p in notebooks}
+    ordered: list[Path] = []
+    placed: set[str] = set()
+
+    def place(nid: str) -> None:
+        if nid in placed:
+            return
+        placed.add(nid)
+        for producer in SHARED_MODELS.get(nid, ()):
+            if producer in by_id:
+                place(producer)
+        ordered.append(by_id[nid])
+
+    for path in notebooks:
+        place(_notebook_id(path))
+    return ordered
+
+
 def find_notebooks(paths: Sequence[str | Path]) -> list[Path]:
-    """Expand chapter folders into their numbered notebooks (paper-run/ excluded); check files exist."""
+    """Expand chapter folders into their numbered notebooks (paper-run/ excluded), and a folder of chapters (such
+    as ``chapters``) into every chapter's; check files exist; order them so that shared models are trained once
+    (:func:`order_by_shared`)."""
     found: list[Path] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
             notebooks = sorted(p for p in path.glob("[0-9]*.ipynb"))
             if not notebooks:
-                raise ParameterError(f"{path} holds no numbered notebook (NN-name.ipynb)")
+                notebooks = sorted(p for p in path.glob("*/[0-9]*.ipynb"))
+            if not notebooks:
+                raise ParameterError(f"{path} holds no numbered notebook (NN-name.ipynb), nor chapters that do")
             found.extend(notebooks)
         elif path.suffix == ".ipynb" and path.is_file():
             found.append(path)
         else:
             raise ParameterError(f"{path} is neither a notebook nor a chapter folder")
-    return found
+    return order_by_shared(found)
 
 
 def profile_parameters(notebook: Path, profile: str) -> dict[str, Any]:

@@ -71,8 +71,10 @@ def spike_disentanglement(model: nn.Module, params: np.ndarray, size: int, sigma
 
 
 def fit_single_spike(atom: np.ndarray, sigma: float) -> tuple[np.ndarray, float]:
-    """Fit one Gaussian spike to an image (H, W): amplitude = peak, position = centroid of the positive part near
-    the peak; returns (amplitude, x, y) and the relative residual ‖atom − fit‖ / ‖atom‖."""
+    """Fit one Gaussian spike to an image (H, W): position = centroid of the positive part near the peak, amplitude =
+    the least-squares one at that position (not the peak pixel, which a spike between pixels does not reach: at
+    σ = 1 a perfect spike would then leave a residual up to 0.19); returns (amplitude, x, y) and the relative
+    residual ‖atom − fit‖ / ‖atom‖."""
     h, w = atom.shape
     iy, ix = np.unravel_index(np.argmax(atom), atom.shape)
     ys, xs = np.mgrid[0:h, 0:w]
@@ -81,9 +83,10 @@ def fit_single_spike(atom: np.ndarray, sigma: float) -> tuple[np.ndarray, float]
     total = weight.sum()
     x = float((weight * xs).sum() / total) if total > 0 else float(ix)
     y = float((weight * ys).sum() / total) if total > 0 else float(iy)
-    params = np.array([atom.max(), x, y])
-    fit = spike_atoms(params[None, None], size=h, sigma=sigma)[0, 0]
-    return params, float(np.linalg.norm(atom - fit) / max(np.linalg.norm(atom), 1e-12))
+    unit = spike_atoms(np.array([[[1.0, x, y]]]), size=h, sigma=sigma)[0, 0].astype(np.float64)
+    amplitude = float((atom * unit).sum() / (unit * unit).sum())
+    params = np.array([amplitude, x, y])
+    return params, float(np.linalg.norm(atom - amplitude * unit) / max(np.linalg.norm(atom), 1e-12))
 
 
 def train_spike_models(*, size: int, k: int, d0: int, n_train: int, sigma: float, min_separation: float,
@@ -262,3 +265,49 @@ def proof_mixing_autoencoder(params: np.ndarray, size: int, sigma: float, mix: b
     order = [0, 2, 1, 3] if mix else [0, 1, 2, 3]
     spikes = spike_atoms(params[:, order], size, sigma)  # (n, 4, H, W), two per block
     return spikes.reshape(len(params), 2, 2, size, size).sum(2)
+
+
+def _bipartitions(n_params: int) -> list[tuple[int, ...]]:
+    """The ways to split coordinates 0..n−1 into two non-empty parts, each given by the part holding coordinate 0."""
+    from itertools import combinations
+
+    rest = range(1, n_params)
+    return [(0, *c) for r in range(n_params - 1) for c in combinations(rest, r)]
+
+
+def split_interaction(psi, a: np.ndarray, b: np.ndarray) -> tuple[float, tuple[int, ...]]:
+    """Does the atom function ``psi`` (parameters (n, p) → images (n, ...)) break into a sum ψ(θ) = f(θ_P) + g(θ_Q)
+    over some split of its p parameters? For pairs of draws ``a``, ``b`` and each split P | Q, the mixed points
+    m₁ = (b_P, a_Q) and m₂ = (a_P, b_Q) give the interaction ‖ψ(a) + ψ(b) − ψ(m₁) − ψ(m₂)‖, relative to
+    ‖ψ(a) − ψ(m₁)‖ + ‖ψ(b) − ψ(m₂)‖ (summed over the pairs): 0 for every pair when ψ is such a sum over P | Q, at
+    most 1 by the triangle inequality, about 0.71 for a product of factors with disjoint supports. Returns the least
+    over the splits and that split's part P (its coordinates)."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape or a.ndim != 2 or a.shape[1] < 2:
+        raise ValueError(f"a and b must be (n, p) with p ≥ 2 and equal shapes, got {a.shape} and {b.shape}")
+    pa, pb = psi(a), psi(b)
+    best: tuple[float, tuple[int, ...]] = (float("inf"), ())
+    for part in _bipartitions(a.shape[1]):
+        idx = list(part)
+        m1, m2 = a.copy(), b.copy()
+        m1[:, idx], m2[:, idx] = b[:, idx], a[:, idx]
+        p1, p2 = psi(m1), psi(m2)
+        flat = lambda x: x.reshape(len(x), -1).astype(np.float64)
+        inter = np.linalg.norm(flat(pa + pb - p1 - p2), axis=1).sum()
+        scale = (np.linalg.norm(flat(pa - p1), axis=1) + np.linalg.norm(flat(pb - p2), axis=1)).sum()
+        share = float(inter / scale) if scale > 0 else 0.0
+        best = min(best, (share, part))
+    return best
+
+
+def spike_psi(size: int, sigma: float):
+    """The spike atom of section VI as a function of its parameters (n, 3) = (amplitude, x, y) → (n, size, size)."""
+    return lambda theta: spike_atoms(theta[:, None, :], size, sigma)[:, 0]
+
+
+def spike_pair_psi(size: int, sigma: float, row: float):
+    """An atom that is a sum of two simpler ones: two unit spikes on one row, parameters (n, 2) = their x positions."""
+    def psi(theta: np.ndarray) -> np.ndarray:
+        params = np.stack([np.ones_like(theta), theta, np.full_like(theta, row)], axis=-1)  # (n, 2, 3)
+        return spike_atoms(params, size, sigma).sum(1)
+    return psi

@@ -19,18 +19,61 @@ from aebook.stacked import train_stacked
 from aebook.train import TrainConfig, TrainResult, reconstruction_mse, train
 
 
-@dataclass(frozen=True)
 class DenoisingMSE:
     """Loss: squared error between r(x + ε) and x, ε ~ N(0, σ²) drawn from a seed that is a function of the batch
-    (so that a resumed run draws the same noise as an uninterrupted one)."""
+    (so that a resumed run draws the same noise as an uninterrupted one).
 
-    sigma: float
+    Reading that seed back from the device would stop the GPU at every step, so :func:`aebook.train.train` lets the
+    loss draw every step's noise ahead, on the host (:meth:`plan`, the same values as drawn step by step), and moves
+    the step's noise into one device buffer before the step (:meth:`at_step`): no host sync, and a buffer a CUDA
+    graph can read. Called outside a planned run, it draws the noise from the batch as before."""
+
+    #: Plans at most this many noise values (4 bytes each) ahead; a larger run draws its noise step by step.
+    MAX_PLANNED = 2**26
+
+    def __init__(self, sigma: float) -> None:
+        self.sigma = float(sigma)
+        self._noise: torch.Tensor | None = None  # (steps, batch, ...) planned noise
+        self._current: torch.Tensor | None = None  # the step's noise, one fixed device buffer
+
+    def __repr__(self) -> str:
+        return f"DenoisingMSE(sigma={self.sigma!r})"
+
+    @staticmethod
+    def batch_noise(batch: torch.Tensor) -> torch.Tensor:
+        """ε/σ for one batch on the host: standard normal, from a seed read off the batch's values."""
+        seed = int(torch.round(batch.detach().abs().sum() * 1e4).item()) % (2**31)
+        return torch.randn(batch.shape, generator=torch.Generator().manual_seed(seed))
+
+    def plan(self, data: torch.Tensor, config, device: torch.device) -> None:
+        """Draw every step's noise of a run on ``data`` with ``config`` ahead (on the host, where the per-step draw
+        reads its seed) and keep it on ``device``; skipped when it would exceed :attr:`MAX_PLANNED` values."""
+        from aebook.train import batch_indices
+
+        self._noise = self._current = None
+        if config.steps * config.batch_size * data[0].numel() > self.MAX_PLANNED:
+            return
+        host = data.detach().cpu()
+        noise = torch.stack([self.batch_noise(host[batch_indices(len(host), config.batch_size, config.seed, s)])
+                             for s in range(config.steps)])
+        self._noise = noise.to(device, data.dtype)
+        self._current = torch.empty_like(self._noise[0])
+
+    def release(self) -> None:
+        """Forget the plan: later calls draw their noise from the batch again."""
+        self._noise = self._current = None
+
+    def at_step(self, step: int) -> None:
+        """Put step ``step``'s planned noise into the buffer the next call reads (nothing when not planned)."""
+        if self._noise is not None:
+            self._current.copy_(self._noise[step], non_blocking=True)
 
     def __call__(self, model: nn.Module, batch: torch.Tensor) -> torch.Tensor:
         """The denoising reconstruction error of one batch."""
-        seed = int(torch.round(batch.detach().abs().sum() * 1e4).item()) % (2**31)
-        g = torch.Generator().manual_seed(seed)
-        noise = torch.randn(batch.shape, generator=g).to(batch.device, batch.dtype)
+        if self._current is not None and self._current.shape == batch.shape and self._current.device == batch.device:
+            noise = self._current
+        else:
+            noise = self.batch_noise(batch).to(batch.device, batch.dtype)
         return nn.functional.mse_loss(model(batch + self.sigma * noise), batch)
 
 
@@ -266,3 +309,38 @@ def matched_filter_cosine(model: nn.Module) -> float:
     w = model.encoder[0].weight.detach()
     r = next(m for m in model.decoder if isinstance(m, nn.Linear)).weight.detach()
     return float(nn.functional.cosine_similarity(w, r.T, dim=1).mean())
+
+
+def _filters(model: nn.Module) -> tuple[np.ndarray, np.ndarray]:
+    """Each hidden unit's encoder filter (row of W) and decoder filter (column of R), as (H, D) float64 arrays."""
+    w = model.encoder[0].weight.detach().cpu().double().numpy()
+    r = next(m for m in model.decoder if isinstance(m, nn.Linear)).weight.detach().cpu().double().numpy().T
+    return w, r
+
+
+def filter_roughness(filters: np.ndarray, side: int = 28) -> np.ndarray:
+    """How rough each filter (n, side²) is as an image: ‖Δf‖² / ‖f‖², Δ the 5-point Laplacian with zero borders (0
+    for a constant patch inside the border, about 20 for white noise). A blurred filter has a smaller value."""
+    f = filters.reshape(len(filters), side, side)
+    padded = np.pad(f, ((0, 0), (1, 1), (1, 1)))
+    lap = (padded[:, :-2, 1:-1] + padded[:, 2:, 1:-1] + padded[:, 1:-1, :-2] + padded[:, 1:-1, 2:] - 4 * f)
+    energy = (f**2).sum(axis=(1, 2))
+    return np.divide((lap**2).sum(axis=(1, 2)), energy, out=np.zeros_like(energy), where=energy > 0)
+
+
+def gaussian_blur(filters: np.ndarray, sigma: float = 1.0, side: int = 28) -> np.ndarray:
+    """Each filter (n, side²) blurred by a Gaussian of ``sigma`` pixels (zero outside the image)."""
+    from scipy.ndimage import gaussian_filter
+
+    f = filters.reshape(len(filters), side, side)
+    return gaussian_filter(f, sigma=(0, sigma, sigma), mode="constant").reshape(len(filters), -1)
+
+
+def smoothed_filter_figures(model: nn.Module, sigma: float = 1.0) -> dict[str, float]:
+    """Are the decoder filters smoothed copies of the encoder filters? The median over units of the decoder filter's
+    roughness over its encoder filter's (below 1: smoother), and how much closer (mean cosine) each decoder filter is
+    to its encoder filter once that is blurred by a Gaussian of ``sigma`` pixels than before."""
+    w, r = _filters(model)
+    cos = lambda a, b: float(np.mean((a * b).sum(1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))))
+    return {"median roughness, decoder / encoder filter": float(np.median(filter_roughness(r) / filter_roughness(w))),
+            "mean cosine gain from blurring the encoder filter": cos(gaussian_blur(w, sigma), r) - cos(w, r)}

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from aebook import budget
 from aebook.analysis import eigen_stats as es
 from aebook.analysis.family_spectra import family_spectra
 from aebook.data.mnist import load_mnist
@@ -146,6 +147,10 @@ class SpectralSummary:
     near_zero_l: np.ndarray
     singular_i: np.ndarray  # share of points whose d×d map is numerically singular (orientation undefined)
     singular_l: np.ndarray
+    rel_distance: np.ndarray  # median over points of ‖λ_JI − λ_JL‖² / (‖λ_JI‖² + ‖λ_JL‖²)
+    median_log_i: np.ndarray  # median of log|λ_JI| over the eigenvalues that do not count as zero
+    tail_log_i: np.ndarray  # median − 5 % quantile of the same: the length of the left tail (Fig. 3)
+    arg_cover_i: np.ndarray  # share of the 10° bins of [0, π] that |Arg λ_JI| reaches (Fig. 6's "any angle")
     samples: dict[str, dict[str, list[np.ndarray]]] = field(default_factory=dict)  # for box plots
     cloud: dict[str, list[np.ndarray]] = field(default_factory=dict)  # λ_JI of the first points, per member
 
@@ -163,11 +168,13 @@ def spectral_summary(family: MLPFamily, sets: dict[str, np.ndarray], chunk: int 
     shape = (len(names), len(sizes))
     figs = {k: np.zeros(shape) for k in ("distance", "arith_i", "geo_i", "arith_l", "geo_l", "std_log_i",
                                           "std_log_l", "reversed_i", "reversed_l", "arg_mean_i", "arg_mean_l",
-                                          "near_zero_i", "near_zero_l", "singular_i", "singular_l")}
+                                          "near_zero_i", "near_zero_l", "singular_i", "singular_l", "rel_distance",
+                                          "median_log_i", "tail_log_i", "arg_cover_i")}
     samples: dict[str, dict[str, list[np.ndarray]]] = {k: {} for k in ("log_i", "log_l", "arg_i", "arg_l")}
     cloud: dict[str, list[np.ndarray]] = {}
     rng = np.random.default_rng(seed)
     for r, name in enumerate(names):
+        budget.check_now(f"the spectra of {name}")
         spectra = family_spectra(family, torch.from_numpy(sets[name]).to(dev), chunk)
         cloud[name] = [spec.input_space[:keep_points].numpy() for spec in spectra]
         for k in samples:
@@ -175,6 +182,11 @@ def spectral_summary(family: MLPFamily, sets: dict[str, np.ndarray], chunk: int 
         for c, spec in enumerate(spectra):
             lam_i, lam_l = spec.input_space.numpy(), spec.latent_space.numpy()
             figs["distance"][r, c] = np.median(es.eigen_distance(lam_i, lam_l))
+            figs["rel_distance"][r, c] = np.median(es.relative_eigen_distance(lam_i, lam_l))
+            logs = es.nonzero_log_modulus(lam_i)
+            figs["median_log_i"][r, c] = float(np.median(logs)) if logs.size else np.nan
+            figs["tail_log_i"][r, c] = es.left_tail(lam_i)
+            figs["arg_cover_i"][r, c] = es.argument_coverage(lam_i)
             figs["arith_i"][r, c], figs["geo_i"][r, c] = es.arithmetic_mean_modulus(lam_i), es.geometric_mean_modulus(lam_i)
             figs["arith_l"][r, c], figs["geo_l"][r, c] = es.arithmetic_mean_modulus(lam_l), es.geometric_mean_modulus(lam_l)
             figs["std_log_i"][r, c], figs["std_log_l"][r, c] = es.log_modulus_std(lam_i), es.log_modulus_std(lam_l)
@@ -268,7 +280,7 @@ def eigen_claim_figures(summaries: Sequence[SpectralSummary]) -> dict[str, dict[
     arith = np.array([at_train(s, "arith_i") for s in summaries])
     geo = np.array([at_train(s, "geo_i") for s in summaries])
     return {
-        "distance": {"share of pairs above MNIST": share_above_mnist(summaries, "distance")},
+        "distance": {"share of pairs above MNIST, relative distance": share_above_mnist(summaries, "rel_distance")},
         "near-one": {"min arithmetic mean |λ|": float(arith.min()), "min geometric mean |λ|": float(geo.min())},
         "clusters": {"Spearman ρ(pixel mean, mean |λ|)": float(np.mean(
             [spearman(s.pixel_mean[_noise_rows(s)], s.arith_i[_noise_rows(s), -1]) for s in summaries]))},
@@ -281,7 +293,40 @@ def eigen_claim_figures(summaries: Sequence[SpectralSummary]) -> dict[str, dict[
                                                                           for s in summaries]))},
         "coin": coin_flip(summaries),
         "args": {"share of pairs above MNIST": share_above_mnist(summaries, "arg_mean_i")},
+        "medians": {"median over noise sets of how much more their median log|λ| varies over d than MNIST's":
+                    float(np.mean([_variation_over_mnist(s, s.median_log_i) for s in summaries]))},
+        "tails": {"Spearman ρ(d, left tail of log|λ| on MNIST)": float(np.mean(
+            [spearman(np.asarray(s.latent_sizes, float), at_train(s, "tail_log_i")) for s in summaries]))},
+        "any-angle": any_angle(summaries),
     }
+
+
+#: A noise set counts as bright when its mean pixel value is above this (the paper's groups: below, at and above 0.5).
+BRIGHT_MEAN = 0.55
+
+
+def _variation_over_mnist(s: SpectralSummary, values: np.ndarray) -> float:
+    """How much more the noise sets' ``values`` (set × latent size) vary over the latent sizes than MNIST's: the
+    median over the noise sets of their standard deviation over d, divided by MNIST's."""
+    spread = np.nanstd(values, axis=1)
+    return float(np.median(spread[_noise_rows(s)]) / spread[s.row(D_TRAIN)])
+
+
+def any_angle(summaries: Sequence[SpectralSummary]) -> dict[str, float]:
+    """Fig. 6's statement in two figures, averaged over the summaries: how much of [0, π] the arguments of J_I reach
+    on the bright sets (the least over them of the mean over latent sizes), and whether that reach shrinks as the
+    sets get darker (Spearman ρ between the noise sets' pixel mean and their mean reach)."""
+    from aebook.analysis.fits import spearman
+
+    reach, rho = [], []
+    for s in summaries:
+        noise = _noise_rows(s)
+        per_set = np.nanmean(s.arg_cover_i, axis=1)
+        bright = [r for r in noise if s.pixel_mean[r] > BRIGHT_MEAN]
+        reach.append(float(per_set[bright].min()) if bright else float("nan"))
+        rho.append(spearman(s.pixel_mean[noise], per_set[noise]))
+    return {"least reach of |Arg λ| over [0, π] on the bright sets": float(np.mean(reach)),
+            "Spearman ρ(pixel mean, reach) over the noise sets": float(np.mean(rho))}
 
 
 #: How far a noise set's mean |λ_JL| may sit from MNIST's at the smallest latent size and still count as close.

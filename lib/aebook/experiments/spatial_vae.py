@@ -8,6 +8,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from aebook import budget
 from aebook.data.mnist import load_mnist
 from aebook.device import model_device
 from aebook.models.spatial import affine_from_offsets, affine_from_pose
@@ -169,14 +170,22 @@ def svm_accuracy(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, t
     """Linear SVM (liblinear's primal solver) on the features as they are: mean and std of the ``folds``-fold
     cross-validated accuracy on the training set, and the accuracy on the test set after fitting on all of it (%).
     Standardising was tried and dropped: on raw pixels it blows up the near-constant border pixels, is 400× slower
-    and less accurate."""
+    and less accurate. The folds are fitted in threads (``$AEBOOK_ANALYSIS_WORKERS``; liblinear runs without the
+    GIL); each fold's fit does not depend on the others, so the figures are those of fitting them one by one."""
+    from joblib import parallel_config
     from sklearn.model_selection import StratifiedKFold, cross_val_score
     from sklearn.svm import LinearSVC
+
+    from aebook.analysis.family_spectra import analysis_workers
 
     def svm() -> LinearSVC:
         return LinearSVC(C=C, dual=False, max_iter=5000)
 
-    scores = cross_val_score(svm(), train_x, train_y, cv=StratifiedKFold(folds, shuffle=True, random_state=seed))
+    budget.check_now("the SVM's cross-validation")
+    workers = min(analysis_workers(), folds)
+    with parallel_config(backend="threading"):
+        scores = cross_val_score(svm(), train_x, train_y, n_jobs=workers,
+                                 cv=StratifiedKFold(folds, shuffle=True, random_state=seed))
     test = svm().fit(train_x, train_y).score(test_x, test_y)
     return 100 * float(scores.mean()), 100 * float(scores.std()), 100 * float(test)
 
@@ -244,6 +253,7 @@ def importance_gap(model: VAE, x: torch.Tensor, samples: int = 500, seed: int = 
     out: dict[str, list[torch.Tensor]] = {"log p(x)": [], "elbo": [], "kl": []}
     with torch.no_grad():
         for i in range(0, len(x), batch):
+            budget.check_now("importance sampling")
             xb = x[i : i + batch].to(model_device(model))
             out["log p(x)"].append(log_marginal(model, xb, samples).cpu())
             bound, _, kl = elbo(model, xb, samples)
@@ -342,3 +352,83 @@ def table1_figures(acc: dict[str, float], small: int, large: int) -> dict[str, f
             "DTVAE large − small (points)": acc[f"affine DTVAE ({large})"] - acc[f"affine DTVAE ({small})"],
             "TPS T-VAE − best other input at large size (points)": acc[f"TPS T-VAE ({large})"] - max(others),
             "|VAE − PCA| at large size (points)": abs(acc[f"VAE ({large})"] - acc[f"PCA ({large})"])}
+
+
+def slant_spread(model: VAE, z: torch.Tensor, pose: torch.Tensor | None) -> float:
+    """Standard deviation over samples of the ink's slant (:func:`aebook.analysis.images.ink_slant`) of the images
+    decoded from codes ``z`` at ``pose`` (one pose, one per code, or None for the VAE)."""
+    from aebook.analysis.images import ink_slant
+
+    return float(np.nanstd(ink_slant(decode_at(model, z, pose))))
+
+
+def upright_figures(models: dict[tuple[str, int], VAE], x_train: torch.Tensor, totals: list[int], n: int,
+                    seed: int = 0) -> tuple[dict[str, float], dict[str, float]]:
+    """Are the transformer models' prior samples upright, unlike the VAE's (§V.i)? For each transformer model and
+    total latent size, the slant spread of ``n`` prior samples at the mean training pose over the VAE's at the same
+    total; the largest such ratio is ours. The control warps the same codes by the poses of ``n`` training digits
+    (each sample its own digit's posterior pose), which puts the data's slants back."""
+    poses_of = lambda m: torch.from_numpy(encode(m, x_train[:n])[1])
+    ours, control = [], []
+    for total in totals:
+        if ("vae", total) not in models:
+            continue
+        vae_spread = slant_spread(models["vae", total], prior_codes(n, total, seed), None)
+        for kind in KINDS:
+            key = (kind, total - pose_size(kind))
+            if kind == "vae" or key not in models:
+                continue
+            m, z = models[key], prior_codes(n, key[1], seed)
+            ours.append(slant_spread(m, z, mean_pose(m, x_train)) / vae_spread)
+            control.append(slant_spread(m, z, poses_of(m)) / vae_spread)
+    name = "largest slant spread of a transformer model's samples / the VAE's"
+    return {name: max(ours)}, {name: max(control)}
+
+
+def prior_posterior_samples(model: VAE, x: torch.Tensor, seed: int = 0) -> dict[str, float]:
+    """§VI: samples decoded from the prior against samples decoded from the approximate posterior (one z ~ q(z|x)
+    per digit of ``x``, as many as prior draws), for a plain VAE: the ratio of their mean pixel entropies (above 1:
+    the prior's samples are blurrier, so the prior and the aggregate posterior differ)."""
+    if type(model) is not VAE:
+        raise ValueError(f"prior_posterior_samples reads a plain VAE (no pose), got {type(model).__name__}")
+    model.eval()
+    with torch.no_grad():
+        mu, log_sigma = model.encode(x.to(model_device(model)))
+        noise = torch.randn(mu.shape, generator=torch.Generator().manual_seed(seed)).to(mu.device)
+        posterior = decode_at(model, mu + log_sigma.exp() * noise, None)
+    prior = decode_at(model, prior_codes(len(x), model.z_dim, seed + 1), None)
+    return {"pixel entropy, prior samples / posterior samples": float(pixel_entropy(prior).mean()
+                                                                       / pixel_entropy(posterior).mean())}
+
+
+def latent_size_comparisons(models: dict[tuple[str, int], VAE], scores: dict[tuple[str, int], dict[str, float]],
+                            entropy: dict[tuple[str, int], float], x_train: torch.Tensor, x_test: torch.Tensor,
+                            totals: list[int], n_samples: int, seed: int = 0) -> dict[str, dict]:
+    """What notebook 01's claims compare, from its models (keyed (kind, dim z)), their test scores and the entropy of
+    their prior samples (keyed (kind, total)): per (transformer kind, total) the reconstruction ``gain`` over the VAE
+    and the same gain with every digit warped by the mean pose (``fixed_gain``); per kind the ``mean_gain`` and the
+    entropy ``growth`` from the smallest to the largest total; per total whether the affine T-VAE is ``sharper`` than
+    the VAE, the entropy of the VAE's samples warped by the affine T-VAE's mean pose (``warped_vae``) and of a second
+    draw of the affine T-VAE's samples (``second_draw``)."""
+    at = lambda kind, total: (kind, total - pose_size(kind))
+    vae_error = {z: s["reconstruction error"] for (k, z), s in scores.items() if k == "vae"}
+    pairs = [(kind, total) for kind in KINDS if kind != "vae" for total in totals
+             if at(kind, total) in scores and total in vae_error]
+    gain = {p: vae_error[p[1]] - scores[at(*p)]["reconstruction error"] for p in pairs}
+    fixed_gain = {p: vae_error[p[1]] - fixed_pose_error(models[at(*p)], x_test, mean_pose(models[at(*p)], x_train))
+                  for p in pairs}
+    affine = {t: models[at("affine-tvae", t)] for t in totals}
+    return {
+        "gain": gain,
+        "fixed_gain": fixed_gain,
+        "mean_gain": {kind: np.mean([g for (k, _), g in gain.items() if k == kind]) for kind in KINDS if kind != "vae"},
+        "growth": {kind: entropy[(kind, totals[-1])] / entropy[(kind, totals[0])] for kind in KINDS
+                   if (kind, totals[0]) in entropy},
+        "sharper": {t: entropy[("affine-tvae", t)] < entropy[("vae", t)] for t in totals},
+        "warped_vae": {t: float(pixel_entropy(warp_like(
+            affine[t], decode_at(models[("vae", t)], prior_codes(n_samples, t, seed), None),
+            mean_pose(affine[t], x_train))).mean()) for t in totals},
+        "second_draw": {t: float(pixel_entropy(decode_at(
+            affine[t], prior_codes(n_samples, t - pose_size("affine-tvae"), seed + 1),
+            mean_pose(affine[t], x_train))).mean()) for t in totals},
+    }
