@@ -122,16 +122,3 @@ def test_a_notebook_without_claims_or_with_an_error_fails(tmp_path):
     proc = _check(raising, tmp_path)
     assert proc.returncode == 1 and "a cell raised" in proc.stdout and "asked to fail" in proc.stdout
 
-
-def test_notebooks_that_share_models_form_one_group_and_the_others_none():
-    from aebook.book.nbcheck import shared_model_groups
-
-    ids = ["disks/01-encoding-disks", "ood-geometry/01-family-and-reconstructions", "ood-geometry/02-eigenvalues",
-           "conservative/03-deeper-and-beyond", "spatial-vae/01-latent-size", "spatial-vae/02-codes",
-           "spatial-vae/04-likelihood-and-minima", "spatial-vae/03-pose-priors"]
-    groups = shared_model_groups(ids)
-    assert "disks/01-encoding-disks" not in groups and "spatial-vae/03-pose-priors" not in groups
-    ood = {groups[i] for i in ids[1:4]}
-    svae = {groups[i] for i in ids[4:7]}
-    assert len(ood) == len(svae) == 1 and ood != svae
-    assert shared_model_groups(["spatial-vae/04-likelihood-and-minima"]) == {}  # its trainers are not being run

@@ -201,53 +201,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--claims-check-timeout", type=int, default=1800, help="seconds a cell may run (default 1800)")
 
 
-def shared_model_groups(notebook_ids: list[str]) -> dict[str, str]:
-    """For each notebook (``chapter/stem``) that trains or loads models another one shares
-    (:data:`aebook.book.runner.SHARED_MODELS`), the name of its group: the notebooks of a group run one after the
-    other on one worker, so that each shared model is trained once and loaded after. Others get no group."""
-    from aebook.book.runner import SHARED_MODELS
-
-    parent = {nid: nid for nid in notebook_ids}
-
-    def root(nid: str) -> str:
-        while parent[nid] != nid:
-            nid = parent[nid]
-        return nid
-
-    for reader, producers in SHARED_MODELS.items():
-        for producer in producers:
-            if reader in parent and producer in parent:
-                parent[root(reader)] = root(producer)
-    members: dict[str, list[str]] = {}
-    for nid in notebook_ids:
-        members.setdefault(root(nid), []).append(nid)
-    return {nid: f"models of {min(group)}" for group in members.values() if len(group) > 1 for nid in group}
-
-
-def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Notebooks that share trained models go to one xdist worker, trainers first (``-n N --dist loadgroup``):
-    run side by side, both would train the same models. The groups come first, since each is a long chain of work
-    that would otherwise end the check alone; the order of the other notebooks is kept."""
-    from aebook.book.runner import order_by_shared
-
-    claims = [item for item in items if isinstance(item, ClaimsItem)]
-    if not claims:
-        return
-    ids = {item: f"{Path(item.path).parent.name}/{Path(item.path).stem}" for item in claims}
-    groups = shared_model_groups(list(ids.values()))
-    for item in claims:
-        if ids[item] in groups:
-            item.add_marker(pytest.mark.xdist_group(name=groups[ids[item]]))
-    order = {p: i for i, p in enumerate(order_by_shared([Path(item.path) for item in claims]))}
-    first_of = {}
-    for item in sorted(claims, key=lambda item: order[Path(item.path)]):
-        first_of.setdefault(groups.get(ids[item]), order[Path(item.path)])
-    ranked = sorted(claims, key=lambda item: (ids[item] not in groups, first_of[groups.get(ids[item])],
-                                              order[Path(item.path)]))
-    slots = iter(ranked)
-    items[:] = [next(slots) if isinstance(item, ClaimsItem) else item for item in items]
-
-
 def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Collector | None:
     """Collect each chapter notebook as one claims test."""
     config = parent.config
