@@ -18,8 +18,8 @@ import torch
 from aebook.device import resolve_device
 from aebook.models.atomic import AtomicAutoencoder
 
-#: (notebook, image size, k, d0) at the paper profile (params/paper.yaml of the atomic chapter)
-SETTINGS = [("atomic/01", 128, 3, 3), ("atomic/02", 128, 16, 6), ("atomic/03", 64, 2, 3)]
+#: (notebook, image size, k, d0) at the paper profile (params/paper.yaml and the notebooks of the atomic chapter)
+SETTINGS = [("atomic/01", 128, 3, 3), ("atomic/02", 128, 16, 6), ("atomic/03", 64, 2, 2)]
 
 
 def step_seconds(model: AtomicAutoencoder, decode: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor,
