@@ -93,12 +93,35 @@ def _sync(dev: torch.device) -> None:
         torch.cuda.synchronize()
 
 
+@contextlib.contextmanager
+def _graph(on: bool):
+    """Let ``train``/``train_stacked`` capture their step as a CUDA graph (``on``) or keep it eager
+    (``$AEBOOK_CUDA_GRAPH=0``) inside the block."""
+    before = os.environ.get("AEBOOK_CUDA_GRAPH")
+    os.environ["AEBOOK_CUDA_GRAPH"] = "1" if on else "0"
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["AEBOOK_CUDA_GRAPH"]
+        else:
+            os.environ["AEBOOK_CUDA_GRAPH"] = before
+
+
+def _per_step(run: Callable[[int], float], steps: int, dev: torch.device) -> tuple[float, str]:
+    """Seconds per step of ``run(n)`` (which trains ``n`` steps and returns its seconds), and the SM use meanwhile.
+    A run of ``steps`` and one of ``2 × steps`` are timed and the difference divided by ``steps``: what a run costs
+    once (the graph's capture, planning batch rows, the first kernels' set-up) drops out."""
+    run(3)  # warm-up
+    with SMSampler() as sm:
+        short, long = run(steps), run(2 * steps)
+    return max(long - short, 1e-9) / steps, sm.mean()
+
+
 def time_loop(family: Family, data: torch.Tensor, steps: int, dev: torch.device,
               graph: bool = False) -> tuple[float, str]:
     """Seconds per step of the book's loop on one model, and the SM use meanwhile. The loop runs its step as a
-    CUDA graph where ``train`` allows it (``graph=True``) or eagerly (``$AEBOOK_CUDA_GRAPH=0``). A run of ``steps``
-    and one of ``2 × steps`` are timed and the difference divided by ``steps``: what a run costs once (the graph's
-    capture, drawing batch rows ahead, the first kernels' set-up) drops out."""
+    CUDA graph where ``train`` allows it (``graph=True``) or eagerly."""
     def run(n: int) -> float:
         _sync(dev)
         t0 = time.perf_counter()
@@ -107,34 +130,26 @@ def time_loop(family: Family, data: torch.Tensor, steps: int, dev: torch.device,
         _sync(dev)
         return time.perf_counter() - t0
 
-    before = os.environ.get("AEBOOK_CUDA_GRAPH")
-    os.environ["AEBOOK_CUDA_GRAPH"] = "1" if graph else "0"
-    try:
-        run(3)  # warm-up
-        with SMSampler() as sm:
-            short, long = run(steps), run(2 * steps)
-    finally:
-        if before is None:
-            del os.environ["AEBOOK_CUDA_GRAPH"]
-        else:
-            os.environ["AEBOOK_CUDA_GRAPH"] = before
-    return max(long - short, 1e-9) / steps, sm.mean()
+    with _graph(graph):
+        return _per_step(run, steps, dev)
 
 
-def time_stacked(family: Family, data: torch.Tensor, steps: int, members: int, dev: torch.device) -> tuple[float, str]:
-    """Seconds per step and per member of stacked training with ``members`` seeds, and the SM use meanwhile."""
-    configs = [TrainConfig(steps=steps, batch_size=family.batch, seed=s) for s in range(members)]
-    warm = [TrainConfig(steps=3, batch_size=family.batch, seed=s) for s in range(members)]
-    with tempfile.TemporaryDirectory() as scratch:
-        train_stacked(family.make, data, warm, loss=family.stacked_loss, device=str(dev), cache=False,
-                      randomness=family.randomness, cache_dir=scratch)
-        with SMSampler() as sm:
-            _sync(dev)
-            t0 = time.perf_counter()
-            train_stacked(family.make, data, configs, loss=family.stacked_loss, device=str(dev), cache=False,
-                          randomness=family.randomness, cache_dir=scratch)
-            _sync(dev)
-    return (time.perf_counter() - t0) / steps / members, sm.mean()
+def time_stacked(family: Family, data: torch.Tensor, steps: int, members: int, dev: torch.device,
+                 graph: bool = False) -> tuple[float, str]:
+    """Seconds per step and per member of stacked training with ``members`` seeds, and the SM use meanwhile; the
+    step as a CUDA graph where ``train_stacked`` allows it (``graph=True``) or eagerly."""
+    def run(n: int) -> float:
+        configs = [TrainConfig(steps=n, batch_size=family.batch, seed=s) for s in range(members)]
+        _sync(dev)
+        t0 = time.perf_counter()
+        train_stacked(family.make, data, configs, loss=family.stacked_loss, device=str(dev), cache=False,
+                      randomness=family.randomness)
+        _sync(dev)
+        return time.perf_counter() - t0
+
+    with _graph(graph):
+        per_step, sm = _per_step(run, steps, dev)
+    return per_step / members, sm
 
 
 def time_grids(steps: int, dev: torch.device) -> list[tuple[str, int, float, float]]:
@@ -211,19 +226,23 @@ def main() -> None:
     name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else f"cpu, {torch.get_num_threads()} threads"
     print(f"device: {name}; torch {torch.__version__}; {args.steps} steps; {args.members} stacked members")
     print("| family | batch | loop ms/step | loop as a CUDA graph ms/step | graph speed-up | stacked ms/step/model "
-          "| stacked speed-up | SM use loop | SM use graph | SM use stacked |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "| stacked speed-up | stacked as a CUDA graph ms/step/model | stacked graph speed-up "
+          "| SM use loop | SM use graph | SM use stacked | SM use stacked graph |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for family in chosen:
         data = torch.rand(max(4 * family.batch, 1000), *family.shape, generator=torch.Generator().manual_seed(0))
         loop, sm_loop = time_loop(family, data, args.steps, dev)
+        stacked, sm_stacked = time_stacked(family, data, args.steps, args.members, dev)
         if dev.type == "cuda":
             graphed, sm_graph = time_loop(family, data, args.steps, dev, graph=True)
             graph_cells = f"{graphed * 1e3:.2f} | {loop / graphed:.2f}×"
+            stacked_graph, sm_stacked_graph = time_stacked(family, data, args.steps, args.members, dev, graph=True)
+            stacked_graph_cells = f"{stacked_graph * 1e3:.2f} | {loop / stacked_graph:.2f}×"
         else:
-            sm_graph, graph_cells = "-", "- | -"
-        stacked, sm_stacked = time_stacked(family, data, args.steps, args.members, dev)
+            sm_graph, graph_cells, sm_stacked_graph, stacked_graph_cells = "-", "- | -", "-", "- | -"
         print(f"| {family.name} | {family.batch} | {loop * 1e3:.2f} | {graph_cells} | {stacked * 1e3:.2f} "
-              f"| {loop / stacked:.2f}× | {sm_loop} | {sm_graph} | {sm_stacked} |", flush=True)
+              f"| {loop / stacked:.2f}× | {stacked_graph_cells} | {sm_loop} | {sm_graph} | {sm_stacked} "
+              f"| {sm_stacked_graph} |", flush=True)
     if not words or "grids" in words:
         print("\n| grid the book trains stacked | members | each alone ms/step/model | stacked ms/step/model | speed-up |")
         print("|---|---:|---:|---:|---:|")

@@ -46,7 +46,7 @@ def _tiny_run(steps=12, batch=8, optimizer="adam"):
 def test_the_graphed_step_on_static_buffers_trains_what_the_loop_trains(optimizer):
     """The step a CUDA graph would hold, run eagerly on its static buffers, gives the loop's weights and losses bit for
     bit: the planned rows are the loop's batches, and the body is the loop's step."""
-    from aebook.graphstep import GraphedStep, planned_rows
+    from aebook.graphstep import GraphedStep
     from aebook.train import fixed_threads, make_optimizer, reconstruction_mse, train, train_threads
 
     model, data, config = _tiny_run(optimizer=optimizer)
@@ -57,10 +57,11 @@ def test_the_graphed_step_on_static_buffers_trains_what_the_loop_trains(optimize
         if hasattr(module, "reset_parameters"):
             module.reset_parameters()
     opt = make_optimizer(config.optimizer, fresh.parameters(), config.lr, config.weight_decay, torch.device("cpu"))
-    rows = planned_rows(len(data), config.batch_size, config.seed, 0, config.steps)
-    stepper = GraphedStep(fresh, reconstruction_mse, opt, data, rows, 0)
+    # a plan window of 5 steps: the 12 steps cross two windows, so replanning is exercised too
+    stepper = GraphedStep(fresh, reconstruction_mse, opt, data, config.seed, config.batch_size, 0, config.steps,
+                          window=5)
     with fixed_threads(train_threads()):
-        losses = [float(stepper.run(s)) for s in range(config.steps)]
+        losses = [float(stepper.run(s)["loss"]) for s in range(config.steps)]
     assert losses == loop.history["loss"]
     for (name, a), b in zip(loop.model.state_dict().items(), fresh.state_dict().values()):
         assert torch.equal(a, b), name
@@ -80,7 +81,7 @@ def test_planned_rows_are_the_loop_s_batches_and_a_resumed_plan_starts_where_it_
 
 
 def test_what_a_graph_needs_is_refused_clearly_on_the_cpu():
-    from aebook.graphstep import GraphedStep, capturable_optimizer, planned_rows, prime_optimizer_state
+    from aebook.graphstep import GraphedStep, capturable_optimizer, prime_optimizer_state
     from aebook.train import TrainConfig, reconstruction_mse, use_cuda_graph
 
     model, data, config = _tiny_run()
@@ -91,13 +92,15 @@ def test_what_a_graph_needs_is_refused_clearly_on_the_cpu():
     prime_optimizer_state(opt, model)  # creates the state without moving a weight
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
     assert all(float(t.abs().sum()) == 0 for st in opt.state.values() for t in st.values() if torch.is_tensor(t))
-    stepper = GraphedStep(model, reconstruction_mse, opt, data, planned_rows(64, 8, 0, 0, 2), 0)
+    stepper = GraphedStep(model, reconstruction_mse, opt, data, 0, 8, 0, 2)
     with pytest.raises(RuntimeError, match="CUDA"):
         stepper.capture()
     with pytest.raises(IndexError):
         stepper.run(2)
-    with pytest.raises(ValueError):
-        GraphedStep(model, reconstruction_mse, opt, data, torch.empty((0, 8), dtype=torch.long), 0)
+    with pytest.raises(ValueError, match="at least one step"):
+        GraphedStep(model, reconstruction_mse, opt, data, 0, 8, 2, 2)
+    with pytest.raises(ValueError, match="window"):
+        GraphedStep(model, reconstruction_mse, opt, data, 0, 8, 0, 2, window=0)
     assert not use_cuda_graph(torch.device("cpu"), config, ())
     cuda = torch.device("cuda")
     assert use_cuda_graph(cuda, config, ()) and not use_cuda_graph(cuda, config, (lambda ctx: None,))

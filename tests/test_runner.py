@@ -58,9 +58,9 @@ def test_a_time_budget_stops_training_with_a_checkpoint_and_a_rerun_elsewhere_ca
     monkeypatch.setattr(execute, "STOP_MARGIN_S", 3.0)  # the real margins (20 s, 3 s) suit real notebooks
     monkeypatch.setattr(execute, "KILL_MARGIN_S", 1.0)
     monkeypatch.setenv("AEBOOK_CACHE_DIR", str(tmp_path / "cache"))
-    steps = {"train_steps": 1000}  # 0.05 s a step: 50 s of training, cut 37 s after the start (kernel start incl.)
+    steps = {"train_steps": 600}  # 0.05 s a step: 30 s of training, cut 27 s after the start (kernel start incl.)
 
-    first = run([TINY_CHAPTER], "quick", steps, "cpu", tmp_path / "runs", time_budget=40)
+    first = run([TINY_CHAPTER], "quick", steps, "cpu", tmp_path / "runs", time_budget=30)
     assert first[0]["status"] == "interrupted" and "deadline" in first[0]["error"]
     assert len(list((tmp_path / "cache").glob("*.ckpt"))) == 1  # the finished steps were kept
     summary = json.loads((tmp_path / "runs" / "summary.json").read_text())
@@ -75,7 +75,7 @@ def test_a_time_budget_stops_training_with_a_checkpoint_and_a_rerun_elsewhere_ca
 
     torch.manual_seed(0)  # the notebook's run, never interrupted, in this process
     model, data = torch.nn.Linear(4, 4), torch.randn(64, 4)
-    straight = train(model, data, TrainConfig(steps=1000, batch_size=8, checkpoint_every=10), cache=False,
+    straight = train(model, data, TrainConfig(steps=600, batch_size=8, checkpoint_every=10), cache=False,
                      progress=False)
     assert resumed["claims"][0]["measured"]["weights"] == float(straight.model.weight.detach().double().sum())
 

@@ -148,3 +148,13 @@ def test_svm_test_accuracy_reads_separable_codes_and_not_shuffled_labels():
     x = rng.normal(size=(180, 4)) + 5 * np.eye(4)[y]
     assert sv.svm_test_accuracy(x[::2], y[::2], x[1::2], y[1::2]) == 100.0
     assert sv.svm_test_accuracy(x[::2], rng.permutation(y[::2]), x[1::2], y[1::2]) < 70.0
+
+
+def test_reconstructions_are_the_mean_reconstructions_in_batches():
+    model = sv.untrained("affine-tvae", 3, seed=1)
+    x = torch.rand(7, 1, 28, 28, generator=torch.Generator().manual_seed(2))
+    with torch.no_grad():
+        direct = model(x)[:, 0].numpy()
+    batched = sv.reconstructions(model, x, batch=3)  # three batches: 3, 3 and 1 digits
+    assert batched.shape == (7, 28, 28)
+    np.testing.assert_allclose(batched, direct, rtol=1e-6, atol=1e-7)

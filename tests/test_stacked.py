@@ -85,3 +85,27 @@ def test_members_that_differ_in_more_than_seed_data_or_weight_are_refused():
         train_stacked(make, [DATA, DATA[:10]], [BASE, BASE], cache=False)
     with pytest.raises(ValueError, match="at least one"):
         train_stacked(make, DATA, [], cache=False)
+
+
+def test_a_run_planned_a_few_steps_at_a_time_trains_the_same_members(private_cache, monkeypatch):
+    """The stacked step reads its rows and step arguments from a plan of ``PLAN_WINDOW`` steps (the buffers a CUDA
+    graph replays from); a window that the 40 steps cross several times changes nothing, bit for bit."""
+    from aebook import graphstep
+
+    configs = [config_for(seed, BASE) for seed in (0, 1)]
+
+    def loss(model, batch, shift):
+        return nn.functional.mse_loss(model(batch + shift[:, None]), batch)
+
+    def shifts(step):  # a step argument: one value per member and row, a function of the step alone
+        return {"shift": torch.rand(2, 25, generator=torch.Generator().manual_seed(step)) * 0.01}
+
+    whole = train_stacked(make, DATA, configs, loss=loss, step_args=shifts, cache=False)
+    monkeypatch.setattr(graphstep, "PLAN_WINDOW", 7)
+    windowed = train_stacked(make, DATA, configs, loss=loss, step_args=shifts, cache=False)
+    for a, b in zip(whole, windowed):
+        assert a.history["loss"] == b.history["loss"] and len(a.history["loss"]) == 40
+        assert all(torch.equal(x, y) for x, y in zip(_weights(a.model), _weights(b.model)))
+    monkeypatch.setattr(graphstep, "PLAN_WINDOW", 1000)
+    shifted_once = train_stacked(make, DATA, configs, loss=loss, step_args=lambda s: shifts(s + 1), cache=False)
+    assert shifted_once[0].history["loss"] != whole[0].history["loss"]  # the step arguments do reach the loss

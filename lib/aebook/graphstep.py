@@ -1,22 +1,34 @@
 """One training step on static buffers, captured once as a CUDA graph and replayed.
 
-The book's loop (:func:`aebook.train.train`) launches every kernel of a step from Python: for the small models of
-this book the GPU waits on the host most of the time (a step of the 784-500-784 MLP took 1.38 ms in the loop and
-0.20 ms as a replayed graph on an H200, ``bench/results/2026-12-04-h200/graph.txt``). A graph needs fixed memory: the
-batch rows of every step are drawn ahead (the same values as :func:`aebook.train.batch_indices`) and copied into
-one static index buffer before each replay; the loss is written into a static buffer and kept on the device.
+The book's loops (:func:`aebook.train.train`, :func:`aebook.stacked.train_stacked`) launch every kernel of a step
+from Python: for the small models of this book the GPU waits on the host most of the time (a step of the
+784-500-784 MLP took 1.38 ms in the loop and 0.20 ms as a replayed graph on an H200,
+``bench/results/2026-12-04-h200/graph.txt``). A graph needs fixed memory: what a step reads that changes from step
+to step (its batch rows, a regulariser's random pairs) is planned ahead, a window of steps at a time, with the
+values the loop would draw, and copied into static buffers before each replay; what it reports (its loss, its logs)
+is written into buffers the graph owns and kept on the device.
 
-Without CUDA (or with ``capture=False``) the same object runs the same body eagerly on the same buffers, so the code
+Without CUDA (or when capture fails) the same object runs the same body eagerly on the same buffers, so the code
 that builds them is tested on the CPU. Capture needs an optimiser that can run inside a graph (``capturable=True``),
-a loss without host syncs, and callbacks, constraints and noise that are torch operations on the device.
+a loss without host syncs, and constraints and noise that are torch operations on the device.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import torch
 from torch import nn
+
+#: ``plan(start, stop)``: the inputs of steps ``start`` … ``stop − 1``, each a tensor whose first axis runs over
+#: those steps, on the step's device.
+Plan = Callable[[int, int], Mapping[str, torch.Tensor]]
+#: ``body(inputs)``: one step on the static ``inputs`` (one step's row of each planned tensor); returns what it
+#: reports (0-d or small tensors, detached).
+Body = Callable[[Mapping[str, torch.Tensor]], Mapping[str, torch.Tensor]]
+#: Steps planned at a time: a window keeps the plan's memory small (a run of 100,000 steps of 256 rows would hold
+#: 200 MB of indices planned at once) and costs one host-to-device copy per window.
+PLAN_WINDOW = 1000
 
 
 def planned_rows(n: int, batch_size: int, seed: int, start: int, stop: int,
@@ -41,65 +53,71 @@ def capturable_optimizer(name: str, params, lr: float, weight_decay: float) -> t
     return OPTIMIZERS[name](params, lr=lr, weight_decay=weight_decay, capturable=True)
 
 
-class GraphedStep:
-    """Forward, backward, optimiser step and constraints of one training step, reading its batch from ``source``
-    at the rows of a static index buffer and writing its loss into a static loss buffer.
+class StepGraph:
+    """A training step whose changing inputs come from static buffers, run eagerly or replayed as a CUDA graph.
 
-    ``rows`` holds the planned rows of steps ``first_step`` onwards (see :func:`planned_rows`). ``run(step)`` copies
-    that step's rows into the buffer, runs the step (replays the graph when one was captured) and returns a copy of
-    its loss, still on the device.
+    ``plan`` gives the inputs of a window of steps (see :data:`Plan`); ``body`` is the step itself (forward,
+    backward, optimiser step, constraints) on one step's static inputs; ``state`` is every tensor the step changes
+    besides the optimiser's state (the weights), put back after capture's warm-up. ``run(step)`` copies that step's
+    inputs into the static buffers, runs the step (replays the graph once captured) and returns what it reports, as
+    device tensors of its own. ``window`` steps are planned at a time (default :data:`PLAN_WINDOW`).
     """
 
-    def __init__(self, model: nn.Module, loss_fn: Callable[[nn.Module, torch.Tensor], torch.Tensor],
-                 optimizer: torch.optim.Optimizer, source: torch.Tensor, rows: torch.Tensor, first_step: int,
-                 constraints: Sequence[Callable[[nn.Module], None]] = ()) -> None:
-        if rows.ndim != 2 or len(rows) == 0:
-            raise ValueError(f"rows must be a non-empty (steps, batch) tensor, got shape {tuple(rows.shape)}")
-        if rows.device != source.device:
-            raise ValueError(f"rows ({rows.device}) and source ({source.device}) must be on one device")
-        self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
-        self.source, self.rows, self.first_step = source, rows, first_step
-        self.constraints = tuple(constraints)
-        self.static_rows = rows[0].clone()
-        self.static_loss = torch.zeros((), device=source.device)
+    def __init__(self, body: Body, plan: Plan, optimizer: torch.optim.Optimizer, state: Sequence[torch.Tensor],
+                 start: int, stop: int, device: torch.device | str, window: int | None = None) -> None:
+        window = PLAN_WINDOW if window is None else window
+        if not 0 <= start < stop:
+            raise ValueError(f"need 0 ≤ start < stop (at least one step to run), got {start} and {stop}")
+        if window < 1:
+            raise ValueError(f"the plan window must be at least one step, got {window}")
+        self.body, self.plan, self.optimizer = body, plan, optimizer
+        self.state = list(state)
+        self.first_step, self.stop, self.window = start, stop, window
+        self.device = torch.device(device)
+        self._load(start)
+        self.static = {name: rows[0].clone() for name, rows in self.planned.items()}
+        self.outputs: dict[str, torch.Tensor] = {}
         self.graph: torch.cuda.CUDAGraph | None = None
 
     @property
     def last_step(self) -> int:
-        """The last step whose rows are planned."""
-        return self.first_step + len(self.rows) - 1
+        """The last step this object can run."""
+        return self.stop - 1
 
-    def _body(self) -> None:
-        """The step itself, on the static buffers."""
-        loss = self.loss_fn(self.model, self.source[self.static_rows])
-        self.optimizer.zero_grad(set_to_none=False)
-        loss.backward()
-        self.optimizer.step()
-        if self.constraints:
-            with torch.no_grad():
-                for constraint in self.constraints:
-                    constraint(self.model)
-        self.static_loss.copy_(loss.detach())
+    def _load(self, step: int) -> None:
+        """Plan the window of steps that starts at ``step``."""
+        stop = min(step + self.window, self.stop)
+        planned = dict(self.plan(step, stop))
+        for name, rows in planned.items():
+            if len(rows) != stop - step or rows.device != self.device:
+                raise ValueError(f"the plan's {name!r} must hold {stop - step} steps on {self.device}, got "
+                                 f"{len(rows)} on {rows.device}")
+        self.window_start, self.window_stop, self.planned = step, stop, planned
+
+    def _params(self) -> list[torch.Tensor]:
+        return [p for group in self.optimizer.param_groups for p in group["params"]]
 
     def capture(self, warmup: int = 3) -> None:
         """Record the step as a CUDA graph. The warm-up steps (which capture requires) run on a scratch copy of the
-        optimiser's state and the model's weights are put back afterwards, so capture changes nothing."""
-        if self.source.device.type != "cuda":
-            raise RuntimeError("a CUDA graph needs the model and the data on a CUDA device")
+        optimiser's state and the weights are put back afterwards, so capture changes nothing."""
+        if self.device.type != "cuda":
+            raise RuntimeError("a CUDA graph needs the step's tensors on a CUDA device")
+        params = self._params()
         if not self.optimizer.state:
-            prime_optimizer_state(self.optimizer, self.model)
-        rng = torch.cuda.get_rng_state(self.source.device)  # the warm-up's noise must not shift the run's
-        weights = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+            prime_optimizer_state(self.optimizer, params)
+        rng = torch.cuda.get_rng_state(self.device)  # the warm-up's noise must not shift the run's
+        saved = [t.detach().clone() for t in self.state]
         opt_state = {k: (v.detach().clone() if torch.is_tensor(v) else v)
                      for k, v in _flat_state(self.optimizer).items()}
 
         def put_back() -> None:
             with torch.no_grad():
-                self.model.load_state_dict(weights)
+                for t, value in zip(self.state, saved):
+                    t.copy_(value)
                 _restore_state(self.optimizer, opt_state)
-            torch.cuda.set_rng_state(rng, self.source.device)
+            torch.cuda.set_rng_state(rng, self.device)
 
-        for p in self.model.parameters():
+        for p in params:
             if p.grad is None:
                 p.grad = torch.zeros_like(p)
         try:
@@ -107,34 +125,63 @@ class GraphedStep:
             side.wait_stream(torch.cuda.current_stream())
             with torch.cuda.stream(side):
                 for _ in range(warmup):
-                    self._body()
+                    self.body(self.static)
             torch.cuda.current_stream().wait_stream(side)
             put_back()
             graph = torch.cuda.CUDAGraph()
             with torch.cuda.graph(graph):
-                self._body()
+                outputs = dict(self.body(self.static))
         finally:
-            torch.cuda.synchronize(self.source.device)
+            torch.cuda.synchronize(self.device)
             put_back()  # capture records kernels without running them; the weights are as before either way
-        self.graph = graph
+        self.graph, self.outputs = graph, outputs
 
-    def run(self, step: int) -> torch.Tensor:
-        """Run (or replay) step ``step`` and return its loss as a device tensor of its own."""
-        if not self.first_step <= step <= self.last_step:
-            raise IndexError(f"step {step} is outside the planned steps {self.first_step}…{self.last_step}")
-        self.static_rows.copy_(self.rows[step - self.first_step])
+    def run(self, step: int) -> dict[str, torch.Tensor]:
+        """Run (or replay) step ``step`` and return what it reports, as device tensors of its own."""
+        if not self.first_step <= step < self.stop:
+            raise IndexError(f"step {step} is outside the steps {self.first_step}…{self.last_step}")
+        if not self.window_start <= step < self.window_stop:
+            self._load(step)
+        for name, buffer in self.static.items():
+            buffer.copy_(self.planned[name][step - self.window_start])
         if self.graph is None:
-            self._body()
-        else:
-            self.graph.replay()
-        return self.static_loss.clone()
+            return {name: value.detach() for name, value in self.body(self.static).items()}
+        self.graph.replay()
+        return {name: value.clone() for name, value in self.outputs.items()}
 
 
-def prime_optimizer_state(optimizer: torch.optim.Optimizer, model: nn.Module) -> None:
+class GraphedStep(StepGraph):
+    """The step of :func:`aebook.train.train` on static buffers: the batch is ``source`` at the planned rows of
+    :func:`planned_rows`; it reports ``{"loss": …}``."""
+
+    def __init__(self, model: nn.Module, loss_fn: Callable[[nn.Module, torch.Tensor], torch.Tensor],
+                 optimizer: torch.optim.Optimizer, source: torch.Tensor, seed: int, batch_size: int, start: int,
+                 stop: int, constraints: Sequence[Callable[[nn.Module], None]] = (),
+                 window: int | None = None) -> None:
+        def plan(a: int, b: int) -> dict[str, torch.Tensor]:
+            return {"rows": planned_rows(len(source), batch_size, seed, a, b, source.device)}
+
+        def body(inputs: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+            loss = loss_fn(model, source[inputs["rows"]])
+            optimizer.zero_grad(set_to_none=False)
+            loss.backward()
+            optimizer.step()
+            if constraints:
+                with torch.no_grad():
+                    for constraint in constraints:
+                        constraint(model)
+            return {"loss": loss.detach()}
+
+        super().__init__(body, plan, optimizer, list(model.state_dict().values()), start, stop, source.device,
+                         window)
+        self.model = model
+
+
+def prime_optimizer_state(optimizer: torch.optim.Optimizer, params: nn.Module | Iterable[torch.Tensor]) -> None:
     """Create the optimiser's state before capture (a graph cannot allocate it on its first replay): one step with
     zero gradients, then every state tensor zeroed, step counters included. Adam and Adadelta move no weight on a
-    zero gradient from a zero state, so the model is unchanged."""
-    for p in model.parameters():
+    zero gradient from a zero state, so the weights are unchanged. ``params`` are the optimiser's (or a model's)."""
+    for p in (params.parameters() if isinstance(params, nn.Module) else params):
         p.grad = torch.zeros_like(p)
     optimizer.step()
     with torch.no_grad():

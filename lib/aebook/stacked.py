@@ -4,7 +4,9 @@ trained together in one vectorised step (``torch.func``: stacked parameters, ``f
 Each member starts from the weights ``train()`` would give it (its config's seed), draws the batches ``train()``
 would draw, and is updated by the same Adam arithmetic, so a member ends where the same model trained alone ends,
 up to the float reassociation of batched matrix products (the tests hold it to 1e-5). On a GPU the members share
-every kernel launch, which is where the time goes for models this small.
+every kernel launch, which is where the time goes for models this small, and the whole step is replayed as one CUDA
+graph (:mod:`aebook.graphstep`): the rows and step arguments are planned ahead with the same values, on every device,
+so the CPU runs the very step a graph holds, eagerly.
 """
 
 from __future__ import annotations
@@ -28,15 +30,18 @@ from aebook import budget
 from aebook.device import resolve_device
 from aebook.paths import cache_dir as default_cache_dir
 from aebook.runstore import RunStore, rng_state, set_rng_state
+from aebook.graphstep import StepGraph, capturable_optimizer
 from aebook.train import (
     TrainConfig,
     TrainResult,
     batch_indices,
+    capture_or_warn,
     fixed_threads,
     make_optimizer,
     settings_key,
     source_digest,
     train_threads,
+    use_cuda_graph,
 )
 
 #: ``loss(model, batch, **member_args, **step_args)``: the loss of one member on its batch; ``member_args`` are its
@@ -133,7 +138,8 @@ def train_stacked(
     weights after each of ``snapshot_steps`` steps are kept as each member's ``snapshots``, as in ``train()``.
     Finished members are cached one by one under keys of their own (distinct from ``train()``'s: the arithmetic
     differs in the last bits); a run is checkpointed every ``CHECKPOINT_SECONDS`` and on interruption, resumes from
-    it, and stops at ``$AEBOOK_DEADLINE`` like ``train()``. ``randomness`` is vmap's: "error" for deterministic
+    it, and stops at ``$AEBOOK_DEADLINE`` like ``train()``. On CUDA the step is captured as a CUDA graph where
+    :func:`aebook.train.use_cuda_graph` allows it (a capture that fails warns and runs eagerly). ``randomness`` is vmap's: "error" for deterministic
     models, "different" for a model that samples (each member then draws its own noise, so it matches a lone run in
     distribution only).
     """
@@ -161,7 +167,11 @@ def train_stacked(
     config = configs[0]
     wrapped = _LossOf(copy.deepcopy(models[0]), loss).to("meta")  # the architecture only: weights come stacked
     params, buffers = stack_module_state([_LossOf(m, loss).to(dev) for m in models])
-    optimizer = make_optimizer(config.optimizer, params.values(), config.lr, config.weight_decay, dev)
+    graphed = use_cuda_graph(dev, config, ())
+    if graphed:
+        optimizer = capturable_optimizer(config.optimizer, params.values(), config.lr, config.weight_decay)
+    else:
+        optimizer = make_optimizer(config.optimizer, params.values(), config.lr, config.weight_decay, dev)
     distinct, which = _distinct(datas)
     stacked_data = torch.stack(distinct).to(dev)
     which = which.to(dev)
@@ -202,27 +212,45 @@ def train_stacked(
         history = {name: table[:done] for name, table in history.items()}
         save_checkpoint(done, seconds + time.perf_counter() - t0)  # every finished step is kept
 
+    n = len(datas[0])
+
+    def plan(first: int, stop: int) -> dict[str, torch.Tensor]:
+        """Every member's batch rows (and the step arguments) of steps ``first`` … ``stop − 1``: the values the
+        members would draw trained alone."""
+        steps = range(first, stop)
+        planned = {"rows": torch.stack([torch.stack([batch_indices(n, config.batch_size, c.seed, s) for c in configs])
+                                        for s in steps]).to(dev)}
+        if step_args is not None:
+            drawn = [step_args(s) for s in steps]
+            planned.update({name: torch.stack([d[name] for d in drawn]).to(dev) for name in drawn[0]})
+        return planned
+
+    def body(inputs: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """One step of every member on its planned rows; returns the logs."""
+        batches = stacked_data[which[:, None], inputs["rows"]]
+        step_inputs = {**arg_tensors, **{k: v for k, v in inputs.items() if k != "rows"}}
+        objectives, logs = losses_of(params, buffers, batches, step_inputs)
+        optimizer.zero_grad(set_to_none=False)
+        objectives.sum().backward()  # member i's loss reaches only member i's parameters
+        optimizer.step()
+        if constraint is not None:
+            with torch.no_grad():
+                constraint(member_params, arg_tensors)
+        return logs
+
     t0 = time.perf_counter()
     stop_at = budget.deadline()
     threads = fixed_threads(train_threads()) if dev.type == "cpu" else contextlib.nullcontext()
-    n = len(datas[0])
     with threads, store.keep_on_interrupt(keep_finished_steps):
+        if start < config.steps:
+            stepper = StepGraph(body, plan, optimizer, [*params.values(), *buffers.values()], start, config.steps,
+                                dev)
+            if graphed:
+                capture_or_warn(stepper)
         for step in range(start, config.steps):
             budget.check(stop_at, "stacked training")
             snapshot(step)
-            idx = torch.stack([batch_indices(n, config.batch_size, c.seed, step) for c in configs]).to(dev)
-            batches = stacked_data[which[:, None], idx]
-            step_inputs = arg_tensors
-            if step_args is not None:
-                step_inputs = {**arg_tensors, **{k: v.to(dev) for k, v in step_args(step).items()}}
-            objectives, logs = losses_of(params, buffers, batches, step_inputs)
-            optimizer.zero_grad(set_to_none=True)
-            objectives.sum().backward()  # member i's loss reaches only member i's parameters
-            optimizer.step()
-            if constraint is not None:
-                with torch.no_grad():
-                    constraint(member_params, arg_tensors)
-            for name, value in logs.items():
+            for name, value in stepper.run(step).items():
                 history.setdefault(name, []).append(value)
             rng_next = rng_state(dev)
             if store.due(step + 1, config.checkpoint_every):

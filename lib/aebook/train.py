@@ -221,29 +221,36 @@ class _History:
 
 
 def use_cuda_graph(dev: torch.device, config: TrainConfig, callbacks: Sequence[Callback]) -> bool:
-    """Whether :func:`train` runs its steps as a replayed CUDA graph (:mod:`aebook.graphstep`): on CUDA, for Adam and
-    Adadelta, without callbacks (their logs are read on the host), unless ``$AEBOOK_CUDA_GRAPH`` is ``0``. The CPU
+    """Whether :func:`train` (and :func:`aebook.stacked.train_stacked`) run their steps as a replayed CUDA graph
+    (:mod:`aebook.graphstep`): on CUDA, for Adam and Adadelta, without callbacks (their logs are read on the host),
+    unless ``$AEBOOK_CUDA_GRAPH`` is ``0``. The CPU
     never does: its loop is the reference the committed outputs were made with."""
     return (dev.type == "cuda" and not callbacks and config.optimizer in ("adam", "adadelta")
             and os.environ.get("AEBOOK_CUDA_GRAPH", "1") != "0")
 
 
 def _graphed_step(model: nn.Module, loss_fn: LossFn, optimizer: torch.optim.Optimizer, source: torch.Tensor,
-                  n: int, config: TrainConfig, start: int, constraints: Sequence[Constraint]):
+                  config: TrainConfig, start: int, constraints: Sequence[Constraint]):
     """The step of :func:`train` on static buffers from ``start`` on, captured as a CUDA graph; when capture fails
     the same step runs eagerly (with a warning), so a model a graph cannot hold still trains."""
+    from aebook.graphstep import GraphedStep
+
+    stepper = GraphedStep(model, loss_fn, optimizer, source, config.seed, config.batch_size, start, config.steps,
+                          constraints)
+    capture_or_warn(stepper)
+    return stepper
+
+
+def capture_or_warn(stepper) -> None:
+    """Capture ``stepper`` (a :class:`aebook.graphstep.StepGraph`) as a CUDA graph; when capture fails, warn and
+    leave it eager, so that a model a graph cannot hold still trains."""
     import warnings
 
-    from aebook.graphstep import GraphedStep, planned_rows
-
-    rows = planned_rows(n, config.batch_size, config.seed, start, config.steps, source.device)
-    stepper = GraphedStep(model, loss_fn, optimizer, source, rows, start, constraints)
     try:
         stepper.capture()
     except Exception as exc:  # noqa: BLE001 - any capture failure falls back to the eager step
         warnings.warn(f"CUDA graph capture failed ({type(exc).__name__}: {exc}); running the step eagerly",
-                      RuntimeWarning, stacklevel=2)
-    return stepper
+                      RuntimeWarning, stacklevel=3)
 
 
 def batch_indices(n: int, batch_size: int, seed: int, step: int) -> torch.Tensor:
@@ -359,7 +366,7 @@ def train(
         try:
             if planned:
                 loss_fn.plan(data, config, dev)
-            stepper = (_graphed_step(model, loss_fn, optimizer, source, len(data), config, start, constraints)
+            stepper = (_graphed_step(model, loss_fn, optimizer, source, config, start, constraints)
                        if graphed and source.device == dev and start < config.steps else None)
             for step in range(start, config.steps):
                 budget.check(stop_at, name)
@@ -368,7 +375,7 @@ def train(
                     loss_fn.at_step(step)
                 logs: dict[str, Any] = {}
                 if stepper is not None:
-                    loss = stepper.run(step)
+                    loss = stepper.run(step)["loss"]
                 else:
                     idx = batch_indices(len(data), config.batch_size, config.seed, step)
                     batch = source[idx.to(source.device, non_blocking=True)].to(dev, non_blocking=True)

@@ -78,11 +78,13 @@ def train_vae(model: VAE, images: torch.Tensor, *, epochs: int, batch_size: int 
 def fit(kind: str, z_dim: int, images: torch.Tensor, *, epochs: int, batch_size: int = 100, seed: int = 0,
         device: str = "auto", prior: str = "none", pose_rank: int | None = None, init: str = "identity",
         pose_scale: float = 0.1, name: str | None = None) -> VAE:
-    """Train (or load from the cache) one model of ``kind`` and return it on the CPU, in evaluation mode."""
+    """Train (or load from the cache) one model of ``kind`` and return it in evaluation mode, on the device it
+    trained on: every function here moves its inputs to the model's device and hands back results on the CPU, so
+    evaluation, importance sampling and sampling run on a GPU when there is one."""
     model = build(kind, z_dim, prior, pose_rank, init, pose_scale)
     name = name or f"{KINDS.get(kind, kind)} z={z_dim}" + ("" if prior == "none" else f" {prior}")
     return train_vae(model, images, epochs=epochs, batch_size=batch_size, seed=seed, name=name,
-                     device=device).model.cpu().eval()
+                     device=device).model.eval()
 
 
 def text_table(header: list[str], rows: list[list[object]]) -> str:
@@ -115,6 +117,14 @@ def encode(model: VAE, x: torch.Tensor, batch: int = 1000) -> tuple[np.ndarray, 
         if pose is not None:
             poses.append(pose.cpu())
     return torch.cat(codes).numpy(), (torch.cat(poses).numpy() if poses else None)
+
+
+@torch.no_grad()
+def reconstructions(model: VAE, x: torch.Tensor, batch: int = 1000) -> np.ndarray:
+    """The model's mean reconstructions of ``x`` (n, 28, 28): μ(x) decoded at the pose's posterior mean."""
+    model.eval()
+    dev = model_device(model)
+    return torch.cat([model(x[i : i + batch].to(dev)).cpu() for i in range(0, len(x), batch)])[:, 0].numpy()
 
 
 def mean_pose(model: VAE, x: torch.Tensor) -> torch.Tensor | None:
