@@ -158,3 +158,37 @@ def test_reconstructions_are_the_mean_reconstructions_in_batches():
     batched = sv.reconstructions(model, x, batch=3)  # three batches: 3, 3 and 1 digits
     assert batched.shape == (7, 28, 28)
     np.testing.assert_allclose(batched, direct, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.filterwarnings("ignore:.*batching rule for aten::affine_grid_generator")
+@pytest.mark.parametrize("kind, init", [("affine-tvae", "far"), ("tps-tvae", "identity"), ("affine-dtvae", "identity")])
+def test_spatial_models_train_stacked_each_from_its_lone_run_s_start(kind, init, tmp_path):
+    """What fit_seeds runs on a GPU, on the CPU: the spatial models go through vmap (grid sampling, the TPS basis
+    kept out of the saved state), each member starts from its lone run's weights and draws its own noise."""
+    from aebook.models.vae import negative_elbo
+    from aebook.stacked import train_stacked
+    from aebook.train import train
+
+    x = torch.rand(60, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    configs = [sv.vae_config(len(x), epochs=1, batch_size=20, seed=s) for s in (0, 1)]
+    runs = train_stacked(lambda: sv.build(kind, 2, init=init), x, configs, loss=negative_elbo,
+                         randomness="different", snapshot_steps=[0], cache=False)
+    for config, run in zip(configs, runs):
+        assert len(run.history["loss"]) == 3 and all(np.isfinite(run.history["loss"]))
+        lone = train(sv.build(kind, 2, init=init), x, config, loss_fn=negative_elbo, snapshot_steps=[0],
+                     cache=False, progress=False)
+        assert set(run.snapshots[0]) == set(lone.snapshots[0]) == set(lone.model.state_dict())
+        assert all(torch.equal(run.snapshots[0][k], lone.snapshots[0][k]) for k in lone.snapshots[0])
+    assert not torch.equal(runs[0].snapshots[0]["encoder.0.weight"], runs[1].snapshots[0]["encoder.0.weight"])
+
+
+def test_fit_seeds_off_a_gpu_is_fit_seed_by_seed(tmp_path, monkeypatch):
+    monkeypatch.setenv("AEBOOK_CACHE_DIR", str(tmp_path))
+    x = torch.rand(40, 1, 28, 28, generator=torch.Generator().manual_seed(1))
+    together = sv.fit_seeds("affine-tvae", 2, x, [3, 4], epochs=1, batch_size=20, device="cpu", init="far")
+    for seed, model in zip([3, 4], together):
+        alone = sv.fit("affine-tvae", 2, x, epochs=1, batch_size=20, seed=seed, device="cpu", init="far")
+        assert not model.training
+        assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), alone.state_dict().values()))
+    with pytest.raises(ValueError, match="epochs"):
+        sv.fit_seeds("vae", 2, x, [0], epochs=0)

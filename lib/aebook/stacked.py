@@ -190,11 +190,15 @@ def train_stacked(
         start, seconds, snapshots = int(state["step"]), float(state["seconds"]), state.get("snapshots", {})
         set_rng_state(state.get("rng"), dev)
     rng_next = rng_state(dev)  # the random state at the start of the first step not yet finished
+    persistent = set(models[0].state_dict())  # a buffer the model does not save (a fixed TPS basis) is not kept
+
+    def member_state() -> dict[str, torch.Tensor]:
+        """The stacked weights and saved buffers under one member's state_dict names."""
+        return {name: value for name, value in _member_names({**params, **buffers}).items() if name in persistent}
 
     def snapshot(step: int) -> None:
         if step in wanted:
-            snapshots[step] = {name: value.detach().cpu().clone()
-                               for name, value in _member_names({**params, **buffers}).items()}
+            snapshots[step] = {name: value.detach().cpu().clone() for name, value in member_state().items()}
 
     def member_loss(p: dict, b: dict, batch: torch.Tensor, a: dict) -> tuple[torch.Tensor, dict]:
         return functional_call(wrapped, (p, b), (batch, a))
@@ -260,8 +264,7 @@ def train_stacked(
     tables = {name: torch.stack(table).T.tolist() for name, table in history.items() if table}
     results, records = [], []
     for i, (model, key) in enumerate(zip(models, keys)):
-        model.load_state_dict({name: value[i].detach().clone()
-                               for name, value in _member_names({**params, **buffers}).items()})
+        model.load_state_dict({name: value[i].detach().clone() for name, value in member_state().items()})
         model.to(dev).eval()
         record = {name: table[i] for name, table in tables.items()} or {"loss": []}
         own = {step: {name: value[i].clone() for name, value in state.items()} for step, state in snapshots.items()}

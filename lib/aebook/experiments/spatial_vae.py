@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import warnings
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -10,7 +12,7 @@ from torch import nn
 
 from aebook import budget
 from aebook.data.mnist import load_mnist
-from aebook.device import model_device
+from aebook.device import model_device, resolve_device
 from aebook.models.spatial import affine_from_offsets, affine_from_pose
 from aebook.models.vae import (VAE, DeepTransformerVAE, FarPoseTransformerVAE, TransformerVAE,
                               bernoulli_log_likelihood, elbo, log_marginal, negative_elbo)
@@ -64,14 +66,19 @@ def mnist_split(split: str, n: int, seed: int = 0) -> tuple[torch.Tensor, np.nda
     return x, labels[pick]
 
 
-def train_vae(model: VAE, images: torch.Tensor, *, epochs: int, batch_size: int = 100, lr: float = 1.0,
-              seed: int = 0, name: str = "VAE", device: str = "auto") -> TrainResult:
-    """Maximise the ELBO with Adadelta (Lasagne's defaults, as in the thesis) for ``epochs`` passes over ``images``."""
+def vae_config(n: int, *, epochs: int, batch_size: int = 100, lr: float = 1.0, seed: int = 0) -> TrainConfig:
+    """Adadelta (Lasagne's defaults, as in the thesis) for ``epochs`` passes over ``n`` images."""
     if not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
-    steps = epochs * math.ceil(len(images) / batch_size)
-    config = TrainConfig(steps=steps, batch_size=batch_size, lr=lr, seed=seed, optimizer="adadelta",
-                         checkpoint_every=max(steps // 4, 1))
+    steps = epochs * math.ceil(n / batch_size)
+    return TrainConfig(steps=steps, batch_size=batch_size, lr=lr, seed=seed, optimizer="adadelta",
+                       checkpoint_every=max(steps // 4, 1))
+
+
+def train_vae(model: VAE, images: torch.Tensor, *, epochs: int, batch_size: int = 100, lr: float = 1.0,
+              seed: int = 0, name: str = "VAE", device: str = "auto") -> TrainResult:
+    """Maximise the ELBO with Adadelta for ``epochs`` passes over ``images`` (:func:`vae_config`)."""
+    config = vae_config(len(images), epochs=epochs, batch_size=batch_size, lr=lr, seed=seed)
     return train(model, images, config, loss_fn=negative_elbo, name=name, device=device)
 
 
@@ -85,6 +92,28 @@ def fit(kind: str, z_dim: int, images: torch.Tensor, *, epochs: int, batch_size:
     name = name or f"{KINDS.get(kind, kind)} z={z_dim}" + ("" if prior == "none" else f" {prior}")
     return train_vae(model, images, epochs=epochs, batch_size=batch_size, seed=seed, name=name,
                      device=device).model.eval()
+
+
+def fit_seeds(kind: str, z_dim: int, images: torch.Tensor, seeds: Sequence[int], *, epochs: int,
+              batch_size: int = 100, device: str = "auto", init: str = "identity") -> list[VAE]:
+    """One model of ``kind`` per seed (the minima of spatial-vae/04), in evaluation mode on their device.
+
+    On a GPU they train as one stacked run (:func:`aebook.stacked.train_stacked`, one step for all of them, replayed
+    as a CUDA graph): each member starts from the weights and draws the batches its lone run would, but draws its own
+    noise, so it matches a lone run in distribution rather than bit for bit. Elsewhere each is :func:`fit` in turn,
+    the run the committed outputs were made with."""
+    if resolve_device(device).type != "cuda":
+        return [fit(kind, z_dim, images, epochs=epochs, batch_size=batch_size, seed=s, device=device, init=init)
+                for s in seeds]
+    from aebook.stacked import train_stacked
+
+    configs = [vae_config(len(images), epochs=epochs, batch_size=batch_size, seed=s) for s in seeds]
+    with warnings.catch_warnings():  # vmap runs affine_grid member by member (no batching rule): slower, not wrong
+        warnings.filterwarnings("ignore", message=".*batching rule for aten::affine_grid_generator")
+        runs = train_stacked(lambda: build(kind, z_dim, init=init), images, configs, loss=negative_elbo,
+                             randomness="different", extra_key={"kind": kind, "z_dim": z_dim, "init": init},
+                             device=device)
+    return [run.model.eval() for run in runs]
 
 
 def text_table(header: list[str], rows: list[list[object]]) -> str:
