@@ -160,7 +160,7 @@ def test_reconstructions_are_the_mean_reconstructions_in_batches():
     np.testing.assert_allclose(batched, direct, rtol=1e-6, atol=1e-7)
 
 
-@pytest.mark.filterwarnings("ignore:.*batching rule for aten::affine_grid_generator")
+@pytest.mark.filterwarnings("ignore:There is a performance drop:UserWarning")
 @pytest.mark.parametrize("kind, init", [("affine-tvae", "far"), ("tps-tvae", "identity"), ("affine-dtvae", "identity")])
 def test_spatial_models_train_stacked_each_from_its_lone_run_s_start(kind, init, tmp_path):
     """What fit_seeds runs on a GPU, on the CPU: the spatial models go through vmap (grid sampling, the TPS basis
