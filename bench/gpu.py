@@ -94,18 +94,23 @@ def _sync(dev: torch.device) -> None:
 
 
 @contextlib.contextmanager
-def _graph(on: bool):
-    """Let ``train``/``train_stacked`` capture their step as a CUDA graph (``on``) or keep it eager
-    (``$AEBOOK_CUDA_GRAPH=0``) inside the block."""
-    before = os.environ.get("AEBOOK_CUDA_GRAPH")
-    os.environ["AEBOOK_CUDA_GRAPH"] = "1" if on else "0"
+def _env(name: str, value: str):
+    """The environment variable ``name`` set to ``value`` inside the block, as it was afterwards."""
+    before = os.environ.get(name)
+    os.environ[name] = value
     try:
         yield
     finally:
         if before is None:
-            del os.environ["AEBOOK_CUDA_GRAPH"]
+            del os.environ[name]
         else:
-            os.environ["AEBOOK_CUDA_GRAPH"] = before
+            os.environ[name] = before
+
+
+def _graph(on: bool):
+    """Let ``train``/``train_stacked`` capture their step as a CUDA graph (``on``) or keep it eager
+    (``$AEBOOK_CUDA_GRAPH=0``) inside the block."""
+    return _env("AEBOOK_CUDA_GRAPH", "1" if on else "0")
 
 
 def _per_step(run: Callable[[int], float], steps: int, dev: torch.device) -> tuple[float, str]:
@@ -199,17 +204,9 @@ def time_grids(steps: int, dev: torch.device) -> list[tuple[str, int, float, flo
     return rows
 
 
-@contextlib.contextmanager
 def _cache_at(folder: str):
-    before = os.environ.get("AEBOOK_CACHE_DIR")
-    os.environ["AEBOOK_CACHE_DIR"] = folder
-    try:
-        yield
-    finally:
-        if before is None:
-            del os.environ["AEBOOK_CACHE_DIR"]
-        else:
-            os.environ["AEBOOK_CACHE_DIR"] = before
+    """The weight cache at ``folder`` inside the block."""
+    return _env("AEBOOK_CACHE_DIR", folder)
 
 
 def main() -> None:

@@ -1,5 +1,6 @@
-"""The rewritings the GPU path uses compute what the CPU path computes, to rounding (checked here on the CPU):
-the atomic decoder summing its blocks before the last upsampling and convolution, and the closed-form 2×2 inverse."""
+"""The rewritings made for the GPU compute what the plain forms compute, to rounding (checked here on the CPU): the
+atomic decoder summing its blocks before the last upsampling and convolution (on every device now), and the
+closed-form 2×2 inverse; and the step a CUDA graph holds, run eagerly, trains what the loop trains."""
 
 from __future__ import annotations
 
@@ -15,12 +16,16 @@ def test_summing_blocks_before_the_last_layers_equals_summing_the_atoms(size, k,
     torch.manual_seed(0)
     model = AtomicAutoencoder(size, k=k, d0=d0)
     z = torch.randn(5, k * d0)
-    with torch.no_grad():
-        drawn = model.atoms(z).sum(dim=1, keepdim=True)
-        summed = model.decode_summed(z)
+    drawn = model.atoms(z).sum(dim=1, keepdim=True).detach()
+    summed = model.decode(z)
     assert summed.shape == drawn.shape == (5, 1, size, size)
-    torch.testing.assert_close(summed, drawn, rtol=1e-5, atol=1e-6)
-    torch.testing.assert_close(model.decode(z), drawn, rtol=0, atol=0)  # the CPU keeps the atoms' own sum
+    torch.testing.assert_close(summed.detach(), drawn, rtol=1e-5, atol=1e-6)
+    summed.sum().backward()  # the gradients agree too: training follows the same objective
+    grads = [p.grad.clone() for p in model.block.parameters()]
+    model.zero_grad()
+    model.atoms(z).sum().backward()
+    for a, b in zip(grads, (p.grad for p in model.block.parameters())):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
 
 
 def test_the_closed_form_inverse_of_a_2x2_matrix_is_the_solver_s():
