@@ -172,11 +172,11 @@ def test_spatial_models_train_stacked_each_from_its_lone_run_s_start(kind, init,
     x = torch.rand(60, 1, 28, 28, generator=torch.Generator().manual_seed(0))
     configs = [sv.vae_config(len(x), epochs=1, batch_size=20, seed=s) for s in (0, 1)]
     runs = train_stacked(lambda: sv.build(kind, 2, init=init), x, configs, loss=negative_elbo,
-                         randomness="different", snapshot_steps=[0], cache=False)
+                         randomness="different", snapshot_steps=[0], cache=False, device="cpu")
     for config, run in zip(configs, runs):
         assert len(run.history["loss"]) == 3 and all(np.isfinite(run.history["loss"]))
         lone = train(sv.build(kind, 2, init=init), x, config, loss_fn=negative_elbo, snapshot_steps=[0],
-                     cache=False, progress=False)
+                     cache=False, progress=False, device="cpu")
         assert set(run.snapshots[0]) == set(lone.snapshots[0]) == set(lone.model.state_dict())
         assert all(torch.equal(run.snapshots[0][k], lone.snapshots[0][k]) for k in lone.snapshots[0])
     assert not torch.equal(runs[0].snapshots[0]["encoder.0.weight"], runs[1].snapshots[0]["encoder.0.weight"])

@@ -100,12 +100,13 @@ def test_a_run_planned_a_few_steps_at_a_time_trains_the_same_members(private_cac
     def shifts(step):  # a step argument: one value per member and row, a function of the step alone
         return {"shift": torch.rand(2, 25, generator=torch.Generator().manual_seed(step)) * 0.01}
 
-    whole = train_stacked(make, DATA, configs, loss=loss, step_args=shifts, cache=False)
+    whole = train_stacked(make, DATA, configs, loss=loss, step_args=shifts, cache=False, device="cpu")
     monkeypatch.setattr(graphstep, "PLAN_WINDOW", 7)
-    windowed = train_stacked(make, DATA, configs, loss=loss, step_args=shifts, cache=False)
+    windowed = train_stacked(make, DATA, configs, loss=loss, step_args=shifts, cache=False, device="cpu")
     for a, b in zip(whole, windowed):
         assert a.history["loss"] == b.history["loss"] and len(a.history["loss"]) == 40
         assert all(torch.equal(x, y) for x, y in zip(_weights(a.model), _weights(b.model)))
     monkeypatch.setattr(graphstep, "PLAN_WINDOW", 1000)
-    shifted_once = train_stacked(make, DATA, configs, loss=loss, step_args=lambda s: shifts(s + 1), cache=False)
+    shifted_once = train_stacked(make, DATA, configs, loss=loss, step_args=lambda s: shifts(s + 1), cache=False,
+                                 device="cpu")
     assert shifted_once[0].history["loss"] != whole[0].history["loss"]  # the step arguments do reach the loss

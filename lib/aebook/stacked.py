@@ -30,11 +30,10 @@ from aebook import budget
 from aebook.device import resolve_device
 from aebook.paths import cache_dir as default_cache_dir
 from aebook.runstore import RunStore, rng_state, set_rng_state
-from aebook.graphstep import StepGraph, capturable_optimizer
+from aebook.graphstep import StepGraph, capturable_optimizer, planned_rows
 from aebook.train import (
     TrainConfig,
     TrainResult,
-    batch_indices,
     capture_or_warn,
     fixed_threads,
     make_optimizer,
@@ -139,9 +138,9 @@ def train_stacked(
     Finished members are cached one by one under keys of their own (distinct from ``train()``'s: the arithmetic
     differs in the last bits); a run is checkpointed every ``CHECKPOINT_SECONDS`` and on interruption, resumes from
     it, and stops at ``$AEBOOK_DEADLINE`` like ``train()``. On CUDA the step is captured as a CUDA graph where
-    :func:`aebook.train.use_cuda_graph` allows it (a capture that fails warns and runs eagerly). ``randomness`` is vmap's: "error" for deterministic
-    models, "different" for a model that samples (each member then draws its own noise, so it matches a lone run in
-    distribution only).
+    :func:`aebook.train.use_cuda_graph` allows it (a capture that fails warns and runs eagerly). ``randomness`` is
+    vmap's: "error" for deterministic models, "different" for a model that samples (each member then draws its own
+    noise, so it matches a lone run in distribution only).
     """
     datas = list(data) if isinstance(data, (list, tuple)) else [data] * len(configs)
     args = [dict(a) for a in member_args] if member_args is not None else [{} for _ in configs]
@@ -221,11 +220,10 @@ def train_stacked(
     def plan(first: int, stop: int) -> dict[str, torch.Tensor]:
         """Every member's batch rows (and the step arguments) of steps ``first`` … ``stop − 1``: the values the
         members would draw trained alone."""
-        steps = range(first, stop)
-        planned = {"rows": torch.stack([torch.stack([batch_indices(n, config.batch_size, c.seed, s) for c in configs])
-                                        for s in steps]).to(dev)}
+        planned = {"rows": torch.stack([planned_rows(n, config.batch_size, c.seed, first, stop, dev)
+                                        for c in configs], dim=1)}
         if step_args is not None:
-            drawn = [step_args(s) for s in steps]
+            drawn = [step_args(s) for s in range(first, stop)]
             planned.update({name: torch.stack([d[name] for d in drawn]).to(dev) for name in drawn[0]})
         return planned
 

@@ -223,8 +223,8 @@ class _History:
 def use_cuda_graph(dev: torch.device, config: TrainConfig, callbacks: Sequence[Callback]) -> bool:
     """Whether :func:`train` (and :func:`aebook.stacked.train_stacked`) run their steps as a replayed CUDA graph
     (:mod:`aebook.graphstep`): on CUDA, for Adam and Adadelta, without callbacks (their logs are read on the host),
-    unless ``$AEBOOK_CUDA_GRAPH`` is ``0``. The CPU
-    never does: its loop is the reference the committed outputs were made with."""
+    unless ``$AEBOOK_CUDA_GRAPH`` is ``0``. The CPU never does: its loop is the reference the committed outputs were
+    made with."""
     return (dev.type == "cuda" and not callbacks and config.optimizer in ("adam", "adadelta")
             and os.environ.get("AEBOOK_CUDA_GRAPH", "1") != "0")
 
