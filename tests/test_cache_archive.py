@@ -117,15 +117,15 @@ def test_an_interrupted_stacked_run_moves_in_a_pack_and_resumes_there(tmp_path, 
     assert list(unpack(tmp_path / "move" / "w.pack", there).values()) == ["added"]
     done = int(torch.load(cache_files(there)[0], weights_only=True)["step"])
     assert 0 < done < 60
-    import aebook.stacked as stacked
+    import aebook.train as train_module  # where the stacked plan (graphstep.planned_rows) draws each step's rows
 
-    drawn, draw = [], stacked.batch_indices
+    drawn, draw = [], train_module.batch_indices
 
     def counted(n, batch_size, seed, step):
         drawn.append(step)
         return draw(n, batch_size, seed, step)
 
-    monkeypatch.setattr(stacked, "batch_indices", counted)
+    monkeypatch.setattr(train_module, "batch_indices", counted)
     resumed = train_stacked(make, DATA, configs, cache_dir=there)
     assert min(drawn) == done  # carried on from the moved checkpoint, not from step 0
     for a, b in zip(resumed, straight):
