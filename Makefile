@@ -10,11 +10,12 @@ STAMP  := $(VENV)/.installed
 LIBHASH = $(shell $(PYTHON) lib/aebook/book/libhash.py)
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 # The reference float path (lib/aebook/book/floatpath.py, PATHS["reference"]): ATen unvectorised, oneDNN at SSE4.1,
-# MKL's conditional numerical reproducibility and one thread, meant to give the same bits on every x86-64 CPU (measured:
-# the same fingerprint on an AMD EPYC and an Intel Xeon; bench/results/). The committed outputs are made on it from an
-# empty weight cache, and the notebook check re-executes on it and compares every figure to 1e-6 relative.
-REFERENCE_PATH := ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=SSE41 MKL_CBWR=COMPATIBLE AEBOOK_TRAIN_THREADS=1 \
-                  OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
+# MKL's conditional numerical reproducibility, OpenBLAS on its SSE3 kernels and one thread, with every CPU square root
+# taken exactly (lib/aebook/exactmath.py), so that every x86-64 CPU computes the same bits (the fingerprints measured
+# are in bench/results/2026-12-07-portable/). The committed outputs are made on it from an empty weight cache, and
+# the notebook check re-executes on it and compares every figure to 1e-6 relative.
+REFERENCE_PATH := ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=SSE41 MKL_CBWR=COMPATIBLE OPENBLAS_CORETYPE=Prescott \
+                  AEBOOK_TRAIN_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 CHECK_FLAGS := -p aebook.book.nbcheck --claims-check \
                --claims-check-out _build/nbcheck/executed -p no:cacheprovider
 
@@ -90,7 +91,7 @@ test-notebooks: $(STAMP) data
 	@if env $(REFERENCE_PATH) $(BIN)/python -m aebook.book.floatpath verify; then mode=--claims-check-exact; \
 	  else mode=; echo "notebook check: comparing with the ranges of the recorded runs instead of exactly"; fi; \
 	env $(REFERENCE_PATH) AEBOOK_ANALYSIS_WORKERS=1 AEBOOK_CACHE_DIR=$(CURDIR)/_build/nbcheck/weights \
-	  $(BIN)/python -m pytest $(CHECK_FLAGS) $$mode -n $(CHECK_WORKERS) --durations=0 chapters/
+	  $(BIN)/python -m pytest $(CHECK_FLAGS) $$mode -n $(CHECK_WORKERS) --dist loadgroup --durations=0 chapters/
 
 # Render the committed outputs without executing anything; any Sphinx warning fails.
 render: $(STAMP) assets

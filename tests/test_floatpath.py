@@ -62,3 +62,21 @@ def test_verify_accepts_the_committed_bits_and_names_what_differs(tmp_path, monk
     monkeypatch.setattr(floatpath, "run_fingerprint", lambda path, *a, **k: _fake("w1", "2.11.0"))
     assert "torch 2.11.0" in floatpath.verify(committed)[1]
     assert "no committed fingerprint" in floatpath.verify(tmp_path / "none.json")[1]
+
+
+def test_the_makefile_sets_the_reference_path_of_floatpath():
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "Makefile").read_text()
+    body = re.search(r"^REFERENCE_PATH := (.*?)(?<!\\)\n", text, re.S | re.M).group(1).replace("\\\n", " ")
+    assert dict(pair.split("=", 1) for pair in body.split()) == PATHS["reference"]
+
+
+def test_the_fingerprint_covers_every_optimiser_and_the_data_and_analyses():
+    from aebook.book.floatpath import _families
+    from aebook.train import OPTIMIZERS
+
+    families = _families()
+    assert {f.optimizer for f in families} >= set(OPTIMIZERS) - {"sgd"}  # SGD: no notebook trains with it
+    assert {f.loss for f in families} == {"mse", "elbo", "contractive"}

@@ -20,6 +20,7 @@ from tqdm.auto import tqdm
 
 from aebook import budget
 from aebook.device import resolve_device
+from aebook.exactmath import PortableAdadelta
 from aebook.paths import cache_dir as default_cache_dir
 from aebook.runstore import CHECKPOINT_SECONDS, RunStore, rng_state, save_atomic, set_rng_state  # noqa: F401
 
@@ -54,8 +55,9 @@ class TrainConfig:
 OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
     "adam": torch.optim.Adam,
     "sgd": torch.optim.SGD,
-    # Lasagne's defaults (rho 0.95, eps 1e-6; paper 004 trains with them), lr 1.0 being Lasagne's default too
-    "adadelta": functools.partial(torch.optim.Adadelta, rho=0.95, eps=1e-6),
+    # Lasagne's defaults (rho 0.95, eps 1e-6; paper 004 trains with them), lr 1.0 being Lasagne's default too; its
+    # square roots correctly rounded on the CPU, so that it trains the same bits on every CPU
+    "adadelta": functools.partial(PortableAdadelta, rho=0.95, eps=1e-6),
 }
 
 
@@ -192,8 +194,10 @@ def data_on_device(data: torch.Tensor, dev: torch.device) -> torch.Tensor:
 
 
 def make_optimizer(name: str, params: Any, lr: float, weight_decay: float, dev: torch.device) -> torch.optim.Optimizer:
-    """The optimiser ``name``; Adam's fused kernel on CUDA (one launch for all parameters), the default elsewhere."""
-    if name == "adam" and dev.type == "cuda":
+    """The optimiser ``name``. Adam is the fused kernel on every device: on CUDA one launch for all parameters; on
+    the CPU its square root is the IEEE instruction, where the unfused update's ``torch.sqrt`` goes to MKL's vector
+    math library and gives other bits on other CPUs (:mod:`aebook.exactmath`)."""
+    if name == "adam":
         return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, fused=True)
     return OPTIMIZERS[name](params, lr=lr, weight_decay=weight_decay)
 

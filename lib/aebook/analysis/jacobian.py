@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import torch
+from aebook.exactmath import exact_sqrt
 
 
 def jacobians(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, chunk: int = 256) -> torch.Tensor:
@@ -32,7 +33,7 @@ def symmetry_score(jac: torch.Tensor) -> torch.Tensor:
     if jac.dim() != 3 or jac.shape[1] != jac.shape[2]:
         raise ValueError(f"expected square Jacobians (n, d, d), got {tuple(jac.shape)}")
     # ‖(J + Jᵀ)/2‖²_F = (‖J‖²_F + tr(J²)) / 2, and tr(J²) = Σ_ij J_ij J_ji: two passes over J, no copies
-    return torch.sqrt(0.5 * (1 + (jac * jac.mT).sum(dim=(1, 2)) / (jac * jac).sum(dim=(1, 2))))
+    return exact_sqrt(0.5 * (1 + (jac * jac.mT).sum(dim=(1, 2)) / (jac * jac).sum(dim=(1, 2))))
 
 
 def eigenvalues(jac: torch.Tensor) -> torch.Tensor:

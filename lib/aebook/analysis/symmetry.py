@@ -17,6 +17,7 @@ from torch import nn
 
 from aebook.analysis.activations import LAYER_NAMES, derivative
 from aebook.analysis.jacobian import symmetry_score
+from aebook.exactmath import exact_sqrt
 
 
 def _layers(model: nn.Module) -> list[nn.Module]:
@@ -77,7 +78,7 @@ def one_hidden_symmetry(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
     cross = wr * wr.T  # (WR)_ij (WR)_ji
     norm2 = ((s @ gram) * s).sum(1)
     trace2 = ((s @ cross) * s).sum(1)
-    return torch.sqrt(0.5 * (1 + trace2 / norm2))
+    return exact_sqrt(0.5 * (1 + trace2 / norm2))
 
 
 @torch.no_grad()
@@ -96,4 +97,4 @@ def mlp_symmetry(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
     norm2 = ((a.mT @ a) * (b @ b.mT)).sum(dim=(1, 2))
     ba = b @ a
     trace2 = (ba * ba.mT).sum(dim=(1, 2))
-    return torch.sqrt(0.5 * (1 + trace2 / norm2))
+    return exact_sqrt(0.5 * (1 + trace2 / norm2))

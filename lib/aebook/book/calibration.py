@@ -7,6 +7,8 @@ there and keeping its claims (a few kilobytes) in ``chapters/<slug>/calibration/
     python -m aebook.book.calibration run chapters/disks/01-encoding-disks.ipynb --path avx2-2threads --seed 1
     python -m aebook.book.calibration record EXECUTED.ipynb --path native-1thread --seed 2 --source "..."
     python -m aebook.book.calibration record-git 7867464 --path avx2-2threads --source "..." chapters/*/[0-9]*.ipynb
+    python -m aebook.book.calibration leave-one-out      # the notebook check's fallback, proven on these records
+    python -m aebook.book.calibration check EXECUTED.ipynb --notebook chapters/disks/01-encoding-disks.ipynb
 
 The committed notebook itself is always the first run (read from its outputs, so it never goes stale). A recorded
 run keeps figures; its verdicts are given again by the rules and preconditions the committed notebook has now
@@ -222,8 +224,37 @@ def write_robustness(root: str | Path, target: str | Path) -> Path:
     return write_if_changed(robustness_markdown(root), target)
 
 
+def leave_one_out_report(notebooks: list[Path]) -> tuple[int, str]:
+    """Check every recorded run of ``notebooks`` as a fresh run against the others with the notebook check's
+    fallback (:func:`aebook.book.fallback.leave_one_out`); the number of false failures and a report."""
+    from aebook.book.fallback import BAND_FLOOR_REL, BAND_SCALE, MAX_OUT_OF_BAND_SHARE, leave_one_out
+
+    failures, counts = leave_one_out({str(nb): all_runs(nb) for nb in notebooks})
+    lines = [f"leave-one-out over {len(notebooks)} notebooks: {counts['runs']} recorded runs, {counts['rows']} rows "
+             f"checked, {counts['settled']} of them settled (verdict compared; band: range ± {BAND_SCALE:g}× its "
+             f"width, at least {BAND_FLOOR_REL:g} of its size; a notebook fails beyond {MAX_OUT_OF_BAND_SHARE:.0%} of "
+             "its figures outside)", f"false failures: {len(failures)}"]
+    for f in failures:
+        lines += [f"  {f.notebook} ({f.run})", *(f"    {p}" for p in f.problems)]
+    return len(failures), "\n".join(lines)
+
+
+def check_report(executed: str | Path, notebook: str | Path) -> tuple[bool, str]:
+    """An executed copy of ``notebook`` (from another machine, or changed code) checked as the notebook check's
+    fallback checks a fresh run: whether it passes, and what it found."""
+    from aebook.book.fallback import claims_by_id, compare
+
+    runs = [claims_by_id(r["tables"]) for r in all_runs(notebook)]
+    result = compare(runs[0], claims_by_id(notebook_claims(executed)), runs)
+    lines = [f"{executed} against the {len(runs)} recorded runs of {notebook}: {result.settled} settled row(s), "
+             f"{result.outside} of {result.banded} figures outside their bands",
+             *(f"  FAIL {p}" for p in result.problems), *(f"  note {n}" for n in result.notes)]
+    return not result.problems, "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """``run``, ``record``, ``record-committed`` or ``show``; see the module's description."""
+    """``run``, ``record``, ``record-git``, ``show``, ``leave-one-out`` or ``check``; see the module's
+    description."""
     parser = argparse.ArgumentParser(prog="python -m aebook.book.calibration", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -244,7 +275,23 @@ def main(argv: list[str] | None = None) -> int:
     git.add_argument("--source", required=True)
     show = sub.add_parser("show", help="print the Robustness tables")
     show.add_argument("--root", default=".")
+    loo = sub.add_parser("leave-one-out", help="check each recorded run against the others with the notebook "
+                                               "check's fallback; exit 1 if any fails (a false failure)")
+    loo.add_argument("notebooks", nargs="*", help="default: every chapter notebook")
+    chk = sub.add_parser("check", help="check an executed notebook against the recorded runs as the notebook "
+                                       "check's fallback does; exit 1 if it fails")
+    chk.add_argument("executed")
+    chk.add_argument("--notebook", required=True, help="the committed notebook it is a run of")
     args = parser.parse_args(argv)
+    if args.command == "check":
+        passed, report = check_report(args.executed, args.notebook)
+        print(report)
+        return 0 if passed else 1
+    if args.command == "leave-one-out":
+        notebooks = [Path(n) for n in args.notebooks] or sorted(Path("chapters").glob("*/[0-9]*.ipynb"))
+        false, report = leave_one_out_report(notebooks)
+        print(report)
+        return 1 if false else 0
     if args.command == "run":
         print(run_notebook(args.notebook, args.path, args.seed))
     elif args.command == "record":

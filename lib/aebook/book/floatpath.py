@@ -5,7 +5,9 @@ another kernel: oneDNN (convolutions) blocks by instruction set and cache size, 
 by CPU vendor and model, ATen's vectorised kernels sum in another order for each instruction set, and every thread
 count splits reductions differently. A *float path* names one setting of all four. ``reference`` is the one meant
 to give the same bits on every x86-64 CPU: ATen unvectorised, oneDNN at SSE4.1, MKL's conditional numerical
-reproducibility (``MKL_CBWR=COMPATIBLE``) and one thread.
+reproducibility (``MKL_CBWR=COMPATIBLE``), the OpenBLAS of NumPy, SciPy and scikit-learn on its SSE3 kernels (it
+otherwise picks kernels by CPU model: the analyses' SVDs, least squares and SVMs gave other bits under every
+emulated CPU) and one thread. Its square roots are taken by :mod:`aebook.exactmath`, since MKL's are approximate.
 
 ``python -m aebook.book.floatpath fingerprint --path reference --out fp.json`` trains a few short runs of each model
 family on fixed random data in a child process with that path's environment and writes their final losses (to 17
@@ -23,13 +25,19 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 #: Each path's environment (set before torch starts: the libraries read it once).
 PATHS: dict[str, dict[str, str]] = {
     "reference": {"ATEN_CPU_CAPABILITY": "default", "ONEDNN_MAX_CPU_ISA": "SSE41", "MKL_CBWR": "COMPATIBLE",
-                  "AEBOOK_TRAIN_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"},
+                  "OPENBLAS_CORETYPE": "Prescott", "AEBOOK_TRAIN_THREADS": "1", "OMP_NUM_THREADS": "1",
+                  "MKL_NUM_THREADS": "1"},
+    # the reference path with ATen's AVX2 kernels: measured for portability across AVX2 CPUs (bench/results/)
+    "reference-avx2": {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "SSE41", "MKL_CBWR": "COMPATIBLE",
+                       "OPENBLAS_CORETYPE": "Prescott", "AEBOOK_TRAIN_THREADS": "1", "OMP_NUM_THREADS": "1",
+                       "MKL_NUM_THREADS": "1"},
     "avx2-2threads": {"ONEDNN_MAX_CPU_ISA": "AVX2", "ATEN_CPU_CAPABILITY": "avx2", "MKL_ENABLE_INSTRUCTIONS": "AVX2",
                       "AEBOOK_TRAIN_THREADS": "2", "OMP_NUM_THREADS": "2"},
     "avx2-1thread": {"ONEDNN_MAX_CPU_ISA": "AVX2", "ATEN_CPU_CAPABILITY": "avx2", "MKL_ENABLE_INSTRUCTIONS": "AVX2",
@@ -38,6 +46,11 @@ PATHS: dict[str, dict[str, str]] = {
                       "AEBOOK_TRAIN_THREADS": "1", "OMP_NUM_THREADS": "1"},
     "native-1thread": {"AEBOOK_TRAIN_THREADS": "1", "OMP_NUM_THREADS": "1"},
     "native-2threads": {"AEBOOK_TRAIN_THREADS": "2", "OMP_NUM_THREADS": "2"},
+}
+#: Float paths that calibration records name but no environment reproduces: the code that ran them is gone.
+RECORDED_ONLY: dict[str, str] = {
+    "reference-mkl-sqrt": "the reference path before its square roots were made exact (Adam unfused and every "
+                          "torch.sqrt through MKL's vector math library, whose bits depend on the chip), e3afab1",
 }
 #: Variables any path may set: a child process starts with none of them from its parent, so that a path is only
 #: what its entry says.
@@ -54,21 +67,60 @@ def path_environment(name: str, base: dict[str, str] | None = None) -> dict[str,
     return env
 
 
-def _families() -> list[tuple[str, Callable[[], Any], tuple[int, ...], int, int]]:
-    """(name, model factory, example shape, batch, steps) of the fingerprint's runs: one per model family, sized so
-    that each differs between the float paths the issue measured (the MLP 784-500-784 at 150 steps did)."""
+@dataclass(frozen=True)
+class Family:
+    """One short training run of the fingerprint: a model family with the optimiser and loss a notebook trains it
+    with."""
+
+    name: str
+    make: Callable[[], Any]
+    shape: tuple[int, ...]
+    batch: int
+    steps: int
+    loss: str = "mse"  # "mse", "elbo" or "contractive"
+    optimizer: str = "adam"
+    lr: float = 1e-3
+
+
+def _families() -> list[Family]:
+    """The fingerprint's runs: every model family, optimiser, loss and layer kind the notebooks train with, each
+    sized so that it differs between the float paths measured (the MLP 784-500-784 at 150 steps did). The first five
+    are those of the fingerprints kept in ``../shared/reviews/portable-path/out`` (an Intel Xeon and qemu models)."""
     from aebook.models.atomic import AtomicAutoencoder
+    from aebook.models.dcgan import DCGANAutoencoder
     from aebook.models.disk_ae import DiskAutoencoder
     from aebook.models.mlp import MLPAutoencoder
-    from aebook.models.vae import VAE
+    from aebook.models.vae import VAE, TransformerVAE
 
     return [
-        ("mlp 784-500-784 sigmoid", lambda: MLPAutoencoder(784, (500,), "sigmoid"), (784,), 100, 150),
-        ("ood member 784-128-64-32-20", lambda: MLPAutoencoder(784, (128, 64, 32, 20), "relu"), (784,), 100, 60),
-        ("disks autoencoder 64²", lambda: DiskAutoencoder(64), (64, 64), 32, 20),
-        ("vae z=8", lambda: VAE(8), (1, 28, 28), 100, 40),
-        ("atomic 32² k=3", lambda: AtomicAutoencoder(32, k=3), (1, 32, 32), 16, 10),
+        Family("mlp 784-500-784 sigmoid", lambda: MLPAutoencoder(784, (500,), "sigmoid"), (784,), 100, 150),
+        Family("ood member 784-128-64-32-20", lambda: MLPAutoencoder(784, (128, 64, 32, 20), "relu"), (784,), 100, 60),
+        Family("disks autoencoder 64²", lambda: DiskAutoencoder(64), (64, 64), 32, 20),
+        Family("vae z=8", lambda: VAE(8), (1, 28, 28), 100, 40, loss="elbo"),
+        Family("atomic 32² k=3", lambda: AtomicAutoencoder(32, k=3), (1, 32, 32), 16, 10),
+        # what the first five leave out: Adadelta (spatial-vae), the warps of the T-VAEs (affine_grid, grid_sample,
+        # the thin-plate spline), batch norm and transposed convolutions (disks/05), the contractive penalty
+        Family("vae z=8 adadelta", lambda: VAE(8), (1, 28, 28), 100, 30, loss="elbo", optimizer="adadelta", lr=1.0),
+        Family("affine T-VAE z=2 adadelta", lambda: TransformerVAE(2, "affine", "normal"), (1, 28, 28), 50, 20,
+               loss="elbo", optimizer="adadelta", lr=1.0),
+        Family("tps T-VAE z=2 adadelta", lambda: TransformerVAE(2, "tps"), (1, 28, 28), 50, 10, loss="elbo",
+               optimizer="adadelta", lr=1.0),
+        Family("dcgan 32² width 8", lambda: DCGANAutoencoder(32, code_dim=10, width=8), (32, 32), 16, 10),
+        Family("contractive mlp 784-100 sigmoid", lambda: MLPAutoencoder(784, (100,), "sigmoid"), (784,), 50, 30,
+               loss="contractive"),
     ]
+
+
+def _loss(kind: str) -> Callable[[Any, Any], Any]:
+    from aebook.models.vae import negative_elbo
+    from aebook.regularisers import contractive_value
+    from aebook.train import reconstruction_mse
+
+    if kind == "elbo":
+        return negative_elbo
+    if kind == "contractive":
+        return lambda model, batch: reconstruction_mse(model, batch) + 0.1 * contractive_value(model, batch)
+    return reconstruction_mse
 
 
 def weights_digest(model: Any) -> str:
@@ -80,36 +132,93 @@ def weights_digest(model: Any) -> str:
     return h.hexdigest()[:16]
 
 
+def data_digests() -> dict[str, str]:
+    """A digest of what each data generator makes at a small size (NumPy's random streams, exp, sin and cos, and
+    the samplers): the notebooks train on these, so they must be the same bits everywhere too."""
+    import numpy as np
+
+    from aebook.data.disks import disk_images, fitted_radius, sample_radii, shape_images
+    from aebook.data.noise import NOISE_SETS, noise_images
+    from aebook.data.planar import planar_points
+    from aebook.data.spikes import spike_images, spike_parameters
+
+    def digest(a: Any) -> str:
+        return hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest()[:16]
+
+    out = {"radii": digest(sample_radii(40, 18.0, exclude=[(6.0, 9.0)], seed=3)),
+           "disks": digest(disk_images(np.linspace(1, 20, 40), size=32, antialias=4)),
+           "shapes": digest(shape_images("ellipse", np.linspace(1, 12, 20), size=32, antialias=4)),
+           "fitted radius": digest(fitted_radius(disk_images(np.linspace(1, 20, 40), size=32, antialias=4))),
+           "spikes": digest(spike_images(spike_parameters(30, k=3, size=32, seed=1), size=32)),
+           "planar": digest(np.concatenate([planar_points(s, 200, seed=2) for s in ("circle", "spiral")]))}
+    out.update({f"noise {name}": digest(noise_images(name, 20, seed=4)) for name in NOISE_SETS})
+    return out
+
+
+def analysis_digests() -> dict[str, str]:
+    """A digest of each kind of linear algebra the analyses run (NumPy's and SciPy's BLAS and LAPACK, MKL's LAPACK
+    through torch, scikit-learn's linear SVM and PCA) on fixed inputs: reported figures come from these."""
+    import numpy as np
+    import torch
+    from sklearn.decomposition import PCA
+    from sklearn.svm import LinearSVC
+
+    def digest(*arrays: Any) -> str:
+        h = hashlib.sha256()
+        for a in arrays:
+            h.update(np.ascontiguousarray(a).tobytes())
+        return h.hexdigest()[:16]
+
+    rng = np.random.default_rng(5)
+    a, b = rng.standard_normal((120, 300)), rng.standard_normal((300, 80))
+    square = rng.standard_normal((60, 60)).astype(np.float32)
+    x = rng.standard_normal((400, 20)).astype(np.float32)
+    y = (x[:, 0] + 0.5 * x[:, 1] + 0.3 * rng.standard_normal(400) > 0).astype(int)
+    svm = LinearSVC(C=1.0, dual=False, max_iter=5000).fit(x, y)
+    return {"numpy matmul float64": digest(a @ b), "numpy matmul float32": digest(a.astype(np.float32)
+                                                                                    @ b.astype(np.float32)),
+            "numpy svd": digest(*np.linalg.svd(a, full_matrices=False)),
+            "numpy lstsq": digest(np.linalg.lstsq(a.T, b[:, :3], rcond=None)[0]),
+            "torch eigvals": digest(torch.linalg.eigvals(torch.from_numpy(square)).numpy()),
+            "torch matmul": digest((torch.from_numpy(square) @ torch.from_numpy(square)).numpy()),
+            "sklearn linear svm": digest(svm.coef_, svm.intercept_),
+            "sklearn pca": digest(PCA(5, random_state=0).fit_transform(x))}
+
+
 def fingerprint(only: str = "") -> dict[str, Any]:
-    """Train each family's short run on the CPU on this process's float path; final losses, digests, seconds."""
+    """Train each family's short run on the CPU on this process's float path; final losses, digests, seconds; and
+    the data generators' digests."""
     import torch
 
-    from aebook.models.vae import negative_elbo
-    from aebook.train import TrainConfig, reconstruction_mse, train
+    from aebook.train import TrainConfig, train
 
     runs = {}
-    for name, make, shape, batch, steps in _families():
-        if only and only not in name:
+    for fam in _families():
+        if only and only not in fam.name:
             continue
-        data = torch.rand(4 * batch, *shape, generator=torch.Generator().manual_seed(0))
-        start = make()
+        data = torch.rand(4 * fam.batch, *fam.shape, generator=torch.Generator().manual_seed(0))
+        start = fam.make()
         torch.manual_seed(0)  # the initial weights train() starts from (it seeds and resets the same way)
         for module in start.modules():
             if hasattr(module, "reset_parameters"):
                 module.reset_parameters()
-        loss = negative_elbo if name.startswith("vae") else reconstruction_mse
+        if hasattr(start, "after_reset"):
+            start.after_reset()
+        config = TrainConfig(steps=fam.steps, batch_size=fam.batch, optimizer=fam.optimizer, lr=fam.lr)
         t0 = time.perf_counter()
-        result = train(make(), data, TrainConfig(steps=steps, batch_size=batch), loss_fn=loss, device="cpu",
-                       cache=False, progress=False)
+        result = train(fam.make(), data, config, loss_fn=_loss(fam.loss), device="cpu", cache=False, progress=False)
         losses = result.history["loss"]
-        runs[name] = {"steps": steps, "final_loss": repr(float(losses[-1])),
-                      "losses": hashlib.sha256(" ".join(map(repr, losses)).encode()).hexdigest()[:16],
-                      "every_loss": [repr(float(x)) for x in losses],
-                      "weights": weights_digest(result.model), "initial_weights": weights_digest(start),
-                      "tensors": {k: hashlib.sha256(v.detach().contiguous().numpy().tobytes()).hexdigest()[:12]
-                                  for k, v in result.model.state_dict().items()},
-                      "seconds": round(time.perf_counter() - t0, 3)}
-    return {"runs": runs, "machine": machine()}
+        runs[fam.name] = {"steps": fam.steps, "final_loss": repr(float(losses[-1])),
+                          "losses": hashlib.sha256(" ".join(map(repr, losses)).encode()).hexdigest()[:16],
+                          "every_loss": [repr(float(x)) for x in losses],
+                          "weights": weights_digest(result.model), "initial_weights": weights_digest(start),
+                          "tensors": {k: hashlib.sha256(v.detach().contiguous().numpy().tobytes()).hexdigest()[:12]
+                                      for k, v in result.model.state_dict().items()},
+                          "seconds": round(time.perf_counter() - t0, 3)}
+    record: dict[str, Any] = {"runs": runs, "machine": machine()}
+    if not only:
+        record["data"] = {**data_digests(), **analysis_digests()}
+    return record
 
 
 def machine() -> dict[str, Any]:
@@ -140,10 +249,13 @@ def run_fingerprint(path: str, only: str = "", python: str | None = None, prefix
 
 
 def compare(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
-    """The runs whose losses (every step's) or final weights differ between two fingerprints (empty: they agree)."""
+    """The runs whose losses (every step's) or final weights differ between two fingerprints, and the data and
+    analysis digests that differ (empty: they agree)."""
     keys = ("final_loss", "losses", "weights")
-    return [name for name in sorted(set(a["runs"]) & set(b["runs"]))
-            if [a["runs"][name].get(k) for k in keys] != [b["runs"][name].get(k) for k in keys]]
+    differ = [name for name in sorted(set(a["runs"]) & set(b["runs"]))
+              if [a["runs"][name].get(k) for k in keys] != [b["runs"][name].get(k) for k in keys]]
+    data_a, data_b = a.get("data", {}), b.get("data", {})
+    return differ + [f"data: {name}" for name in sorted(set(data_a) & set(data_b)) if data_a[name] != data_b[name]]
 
 
 #: The reference path's fingerprint on the machine that made the committed outputs (``make outputs`` writes it).

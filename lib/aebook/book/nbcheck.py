@@ -4,10 +4,11 @@ With ``--claims-check-exact`` (what ``make test`` uses) the fresh run must be on
 made the committed outputs (:mod:`aebook.book.floatpath`), and every claim must keep its verdict and every figure
 its committed value to ``EXACT_RTOL``: a change of code or library fails at once, and no tolerance is widened after
 the fact. On a machine that cannot have that path (not x86-64), the check says so and falls back to comparing within
-the ranges its calibration runs recorded. Without ``--claims-check-exact`` (another CPU, where the reference path
-gives other bits), a claim passes when every figure lies within the range of the committed and recorded runs
-(``chapters/<slug>/calibration/``), widened by half its width, and its verdict is one a recorded run gave. Nothing else in the outputs is
-compared: pictures, timings and printed numbers are not what the book promises, the claims are.
+the calibration runs. Without ``--claims-check-exact`` (another CPU, where the reference path gives other bits), the
+check is :mod:`aebook.book.fallback`'s: the same claims and figures as committed, no row that the recorded runs
+(``chapters/<slug>/calibration/``) settle turned into its opposite, and at most a third of the figures outside
+their bands; the rest is reported, not failed, since one training seed in three moves some figures that far. Nothing else in the outputs is compared:
+pictures, timings and printed numbers are not what the book promises, the claims are.
 
 Use it as a pytest plugin: ``python -m pytest -p aebook.book.nbcheck --claims-check chapters/``. Each notebook is
 one test; a failure names the notebook, the claim, the committed and the new figure.
@@ -51,72 +52,6 @@ def float_path(nb: dict[str, Any]) -> str | None:
             if table and table.get("environment", {}).get("cpu_capability"):
                 return table["environment"]["cpu_capability"]
     return None
-
-
-def recorded_ranges(runs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Per claim id, from the committed run and the calibration runs of a notebook (:mod:`aebook.book.calibration`):
-    each figure's (low, high) over the runs, ours under ``figures`` and the control's under ``control``, and the set
-    of verdicts the runs give (judged again by the committed rule)."""
-    from aebook.book.calibration import robustness_rows
-
-    ranges: dict[str, dict[str, Any]] = {}
-    by_id = [{c["id"]: c for t in r["tables"] for c in t["claims"]} for r in runs]
-    for row in robustness_rows(runs):
-        cid = row["id"]
-        entry = {"figures": {}, "control": {}, "verdicts": {v for v in row["verdicts"] if v is not None}}
-        for where, pick in (("figures", lambda c: c["measured"]),
-                            ("control", lambda c: (c.get("control") or {}).get("measured", {}))):
-            names = {n for claims in by_id if cid in claims for n in pick(claims[cid])}
-            for name in names:
-                values = [float(pick(claims[cid])[name]) for claims in by_id
-                          if cid in claims and name in pick(claims[cid])]
-                finite = [v for v in values if not math.isnan(v)]
-                entry[where][name] = ((min(finite), max(finite)) if finite else None,
-                                      any(math.isnan(v) for v in values))
-        ranges[cid] = entry
-    return ranges
-
-
-def _within(value: float, recorded: tuple[tuple[float, float] | None, bool]) -> bool:
-    """Whether a figure lies in its recorded range widened by half the range's width on each side (at least
-    ``EXACT_RTOL``): a handful of runs underestimates how far a figure can move."""
-    (span, had_nan) = recorded
-    if math.isnan(value):
-        return had_nan
-    if span is None:
-        return False
-    lo, hi = span
-    margin = max((hi - lo) / 2, EXACT_ATOL + EXACT_RTOL * max(abs(lo), abs(hi)))
-    return lo - margin <= value <= hi + margin
-
-
-def compare_claims_recorded(committed: dict[str, Any], fresh: dict[str, Any],
-                            ranges: dict[str, dict[str, Any]]) -> list[str]:
-    """What a fresh run off the reference path does outside what the recorded runs did: a figure beyond its
-    recorded range (widened by half its width), or a verdict no recorded run gave."""
-    old, new = claims_of(committed), claims_of(fresh)
-    problems = [f"claim {cid!r} ({table}) is committed but the fresh run did not record it"
-                for (table, cid) in old.keys() - new.keys()]
-    problems += [f"claim {cid!r} ({table}) was recorded by the fresh run but is not in the committed outputs: "
-                 "re-execute the notebook and commit it" for (table, cid) in new.keys() - old.keys()]
-    for key in [k for k in old if k in new]:
-        b, cid = new[key], key[1]
-        rec = ranges.get(cid, {"figures": {}, "control": {}, "verdicts": {old[key]["verdict"]}})
-        for where, figures in (("figures", b["measured"]), ("control", (b.get("control") or {}).get("measured", {}))):
-            for name, value in figures.items():
-                recorded = rec[where].get(name)
-                label = "figure" if where == "figures" else "control figure"
-                if recorded is None:
-                    problems.append(f"claim {cid!r}: {label} {name!r} is new (not in the committed outputs)")
-                elif not _within(float(value), recorded):
-                    span = recorded[0]
-                    shown = "only NaN" if span is None else f"{_fmt(span[0])} to {_fmt(span[1])}"
-                    problems.append(f"claim {cid!r}: {label} {name!r} is {_fmt(float(value))}, the recorded runs "
-                                    f"gave {shown}")
-        if b["verdict"] not in rec["verdicts"]:
-            problems.append(f"claim {cid!r}: verdict {b['verdict']!r}, the recorded runs gave "
-                            f"{sorted(rec['verdicts'])}")
-    return problems
 
 
 #: How far a figure may move on the reference float path: float32 results printed and parsed back agree far closer;
@@ -201,6 +136,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--claims-check-timeout", type=int, default=1800, help="seconds a cell may run (default 1800)")
 
 
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The notebooks of shared-model groups first, trainers before the notebooks that load their models (a group
+    is a long chain of work that would otherwise end the check alone); the other notebooks keep their order."""
+    from aebook.book.runner import order_by_shared
+
+    claims = [item for item in items if isinstance(item, ClaimsItem)]
+    order = {p: i for i, p in enumerate(order_by_shared([Path(item.path) for item in claims]))}
+    ranked = iter(sorted(claims, key=lambda item: (shared_model_group(Path(item.path)) is None,
+                                                   order[Path(item.path)])))
+    items[:] = [next(ranked) if isinstance(item, ClaimsItem) else item for item in items]
+
+
 def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Collector | None:
     """Collect each chapter notebook as one claims test."""
     config = parent.config
@@ -215,11 +162,36 @@ class ClaimsMismatch(Exception):
     """A fresh run's claims differ from the committed ones beyond tolerance."""
 
 
+def shared_model_group(path: Path) -> str | None:
+    """The group of a chapter notebook that trains or loads models another notebook of its book shares
+    (:data:`aebook.book.runner.SHARED_MODELS`, followed both ways and through chains): the group's first notebook,
+    ``chapter/stem``. None for a notebook that shares nothing."""
+    from aebook.book.runner import SHARED_MODELS
+
+    me = f"{path.parent.name}/{path.stem}"
+    links = {(a, b) for a, bs in SHARED_MODELS.items() for b in bs}
+    group, grew = {me}, True
+    while grew:
+        grew = False
+        for a, b in links:
+            if (a in group) != (b in group):
+                group |= {a, b}
+                grew = True
+    return min(group) if len(group) > 1 else None
+
+
 class NotebookFile(pytest.File):
     """A notebook, checked as one item."""
 
     def collect(self) -> Iterator[pytest.Item]:
-        yield ClaimsItem.from_parent(self, name="claims")
+        """One item, marked where it is made with its shared-model group (``-n N --dist loadgroup`` sends a group
+        to one worker: run side by side, two notebooks would train the same models; xdist reads the mark before
+        any later hook could add it)."""
+        item = ClaimsItem.from_parent(self, name="claims")
+        group = shared_model_group(Path(self.path))
+        if group:
+            item.add_marker(pytest.mark.xdist_group(name=f"models of {group}"))
+        yield item
 
 
 class ClaimsItem(pytest.Item):
@@ -245,14 +217,30 @@ class ClaimsItem(pytest.Item):
                 problems.append(f"the fresh run's ATen kernels are {float_path(fresh)}, not the reference path's "
                                 "unvectorised ones")
         else:
-            from aebook.book.calibration import all_runs
-
-            if unreachable:
-                print(f"\nnotebook check: {unreachable}; comparing with the ranges of the recorded runs instead")
-            problems = compare_claims_recorded(committed, fresh, recorded_ranges(all_runs(path)))
+            problems = self._fallback(path, fresh, target, unreachable)
         if problems:
             raise ClaimsMismatch(f"{path}: {len(problems)} difference(s) from the committed claims\n  "
                                  + "\n  ".join(problems) + f"\n(executed notebook: {target})")
+
+    def _fallback(self, path: Path, fresh: dict[str, Any], target: Path, unreachable: str | None) -> list[str]:
+        """The comparison off the reference path (:mod:`aebook.book.fallback`): its problems fail the item, its
+        notes (figures outside their bands, verdicts of unsettled rows) are written beside the executed notebook
+        and reported as a warning."""
+        import warnings
+
+        from aebook.book.calibration import all_runs
+        from aebook.book.fallback import claims_by_id, compare
+
+        runs = [claims_by_id(r["tables"]) for r in all_runs(path)]
+        result = compare(runs[0], {cid: c for (_, cid), c in claims_of(fresh).items()}, runs)
+        why = f"{unreachable}; " if unreachable else ""
+        notes = target.with_suffix(".fallback.txt")
+        write_atomic(notes, "\n".join([f"{path}: {why}compared with the {len(runs)} recorded runs: "
+                                        f"{result.settled} settled row(s) compared", *result.notes]) + "\n")
+        if result.notes:
+            warnings.warn(f"{path}: {len(result.notes)} figure(s) or unsettled verdict(s) off the recorded runs, "
+                          f"reported, not failed (see {notes})", stacklevel=1)
+        return result.problems
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: str | None = None) -> str:
         """The differences, or the failing cell's error, without pytest's traceback of the plugin."""

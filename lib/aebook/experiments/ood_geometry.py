@@ -17,6 +17,7 @@ from aebook.data.noise import NOISE_SETS, noise_images
 from aebook.device import resolve_device
 from aebook.models.mlp_family import MLPFamily, family_mse
 from aebook.train import TrainConfig, TrainResult, train
+from aebook.exactmath import exact_sqrt
 
 #: The name of the training distribution among the evaluation sets.
 D_TRAIN = "MNIST (D_train)"
@@ -121,7 +122,7 @@ def nearest_distance(images: np.ndarray, reference: np.ndarray, batch_size: int 
     for i in range(0, len(images), batch_size):
         x = torch.from_numpy(images[i : i + batch_size])
         d2 = (x**2).sum(1, keepdim=True) + ref_sq[None] - 2 * x @ ref.T
-        out.append(torch.sqrt(d2.min(1).values.clamp_min(0) / x.shape[1]).numpy())
+        out.append(exact_sqrt(d2.min(1).values.clamp_min(0) / x.shape[1]).numpy())
     return np.concatenate(out)
 
 

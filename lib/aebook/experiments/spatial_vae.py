@@ -17,6 +17,7 @@ from aebook.models.spatial import affine_from_offsets, affine_from_pose
 from aebook.models.vae import (VAE, DeepTransformerVAE, FarPoseTransformerVAE, TransformerVAE,
                               bernoulli_log_likelihood, elbo, log_marginal, negative_elbo)
 from aebook.train import TrainConfig, TrainResult, train
+from aebook.exactmath import exact_sqrt
 
 #: The four architectures of Fig. 5 and Table 1, with their labels in the book.
 KINDS = {"vae": "VAE", "affine-tvae": "affine T-VAE", "tps-tvae": "TPS T-VAE", "affine-dtvae": "affine DTVAE"}
@@ -251,7 +252,7 @@ def warp_range(model: VAE, poses: torch.Tensor, centre: torch.Tensor) -> float:
     """RMS displacement in pixels between the grids of ``poses`` and the grid of the pose ``centre``."""
     grids = pose_grids(model, poses)
     middle = pose_grids(model, centre.view(1, -1))
-    return float(((grids - middle) ** 2).sum(-1).mean().sqrt() * model.side / 2)
+    return float(exact_sqrt(((grids - middle) ** 2).sum(-1).mean()) * model.side / 2)
 
 
 def rotation_angles(model: VAE, poses: np.ndarray) -> np.ndarray:
@@ -345,7 +346,7 @@ def draw_displacements(model: VAE, poses: torch.Tensor, centre: torch.Tensor) ->
     """RMS displacement in pixels of each pose's sampling grid from the grid of the pose ``centre`` (one per pose)."""
     grids = pose_grids(model, poses)
     middle = pose_grids(model, centre.view(1, -1))
-    return (((grids - middle) ** 2).sum(-1).mean((1, 2)).sqrt() * model.side / 2).cpu().numpy()
+    return (exact_sqrt(((grids - middle) ** 2).sum(-1).mean((1, 2))) * model.side / 2).cpu().numpy()
 
 
 def extreme_share(model: VAE, drawn: torch.Tensor, data_poses: torch.Tensor, q: float = 99.0) -> float:

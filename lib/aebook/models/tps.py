@@ -22,7 +22,7 @@ def control_points(size: int = 3) -> torch.Tensor:
 
 def _radial(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """The thin-plate kernel U(r) = r² log r² between every row of ``a`` and of ``b`` (0 at r = 0)."""
-    r2 = torch.cdist(a, b).square()
+    r2 = ((a[:, None, :] - b[None, :, :]) ** 2).sum(-1)  # not cdist(a, b).square(): cdist's sqrt is MKL's on the CPU
     return torch.where(r2 > 0, r2 * torch.log(r2.clamp_min(1e-30)), torch.zeros_like(r2))
 
 
