@@ -91,7 +91,7 @@ test-notebooks: $(STAMP) data
 	@if env $(REFERENCE_PATH) $(BIN)/python -m aebook.book.floatpath verify; then mode=--claims-check-exact; \
 	  else mode=; echo "notebook check: comparing with the ranges of the recorded runs instead of exactly"; fi; \
 	env $(REFERENCE_PATH) AEBOOK_ANALYSIS_WORKERS=1 AEBOOK_CACHE_DIR=$(CURDIR)/_build/nbcheck/weights \
-	  $(BIN)/python -m pytest $(CHECK_FLAGS) $$mode -n $(CHECK_WORKERS) --dist loadgroup --durations=0 chapters/
+	  $(BIN)/python -m pytest $(CHECK_FLAGS) $$mode -n $(CHECK_WORKERS) --durations=0 chapters/
 
 # Render the committed outputs without executing anything; any Sphinx warning fails.
 render: $(STAMP) assets

@@ -85,14 +85,25 @@ def test_notebooks_that_share_models_are_grouped_where_their_item_is_made():
     assert groups[chapters / "disks" / "01-encoding-disks.ipynb"] is None
 
 
-def test_the_group_mark_is_on_each_item_before_any_collection_hook_runs():
-    """xdist renames a grouped item in its own collection hook, which ran before the one that used to add the mark:
-    ``-m xdist_group`` selects exactly the grouped notebooks, so the mark is there from the item's creation."""
+def test_the_check_sends_each_shared_model_group_to_one_worker(tmp_path):
+    """Under ``-n 2`` the plugin's scheduler puts a group's notebooks on one worker (three grouped notebooks that
+    only record their worker, against three others)."""
+    chapters = tmp_path / "chapters"
+    for rel in ("ood-geometry/01-family-and-reconstructions", "ood-geometry/02-eigenvalues",
+                "conservative/03-deeper-and-beyond", "disks/01-a", "disks/02-b", "disks/03-c"):
+        nb = chapters / f"{rel}.ipynb"
+        nb.parent.mkdir(parents=True, exist_ok=True)
+        nb.write_text("{}")
+    (tmp_path / "conftest.py").write_text(
+        "import os\nimport pytest\nfrom aebook.book import nbcheck\n"
+        "def _run(self):\n"
+        "    with open(os.path.join(os.path.dirname(__file__), 'workers.txt'), 'a') as f:\n"
+        "        f.write(f\"{self.path.stem} {os.environ['PYTEST_XDIST_WORKER']}\\n\")\n"
+        "nbcheck.ClaimsItem.runtest = _run\n")
     cmd = [sys.executable, "-m", "pytest", "-p", "aebook.book.nbcheck", "--claims-check", "-p", "no:cacheprovider",
-           "--collect-only", "-q", "-m", "xdist_group", str(ROOT / "chapters")]
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+           "-n", "2", "-q", str(chapters)]
+    proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
-    selected = {line.split("::")[0].split("chapters/")[-1] for line in proc.stdout.splitlines() if "::claims" in line}
-    assert selected == {"ood-geometry/01-family-and-reconstructions.ipynb", "ood-geometry/02-eigenvalues.ipynb",
-                        "conservative/03-deeper-and-beyond.ipynb", "spatial-vae/01-latent-size.ipynb",
-                        "spatial-vae/02-codes.ipynb", "spatial-vae/04-likelihood-and-minima.ipynb"}
+    workers = dict(line.split() for line in (tmp_path / "workers.txt").read_text().splitlines())
+    assert len(workers) == 6
+    assert workers["01-family-and-reconstructions"] == workers["02-eigenvalues"] == workers["03-deeper-and-beyond"]

@@ -138,13 +138,25 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     """The notebooks of shared-model groups first, trainers before the notebooks that load their models (a group
-    is a long chain of work that would otherwise end the check alone); the other notebooks keep their order."""
+    is a long chain of work that would otherwise end the check alone); then the others, longest first by the
+    committed run's own time (so that two workers end together)."""
+    from aebook.book.report import notebook_run
     from aebook.book.runner import order_by_shared
 
     claims = [item for item in items if isinstance(item, ClaimsItem)]
     order = {p: i for i, p in enumerate(order_by_shared([Path(item.path) for item in claims]))}
-    ranked = iter(sorted(claims, key=lambda item: (shared_model_group(Path(item.path)) is None,
-                                                   order[Path(item.path)])))
+
+    def key(item: ClaimsItem) -> tuple[bool, float, int]:
+        path = Path(item.path)
+        if shared_model_group(path) is not None:
+            return False, 0.0, order[path]
+        try:
+            seconds = notebook_run(path)["seconds"] or 0.0
+        except (OSError, ValueError, KeyError):  # a notebook without a readable record: last
+            seconds = 0.0
+        return True, -seconds, order[path]
+
+    ranked = iter(sorted(claims, key=key))
     items[:] = [next(ranked) if isinstance(item, ClaimsItem) else item for item in items]
 
 
@@ -180,18 +192,32 @@ def shared_model_group(path: Path) -> str | None:
     return min(group) if len(group) > 1 else None
 
 
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """With ``-n N``, send the notebooks of a shared-model group to one worker, one after the other, and the groups
+    first: run side by side, two notebooks would train the same models. xdist's own ``--dist loadgroup`` cannot do
+    it with the pinned pytest 9.2 and xdist 3.8: xdist marks a grouped item by rewriting ``item._nodeid``, which
+    pytest 9 no longer reads (a plain ``@pytest.mark.xdist_group`` test is not grouped either), so the groups come
+    from :func:`shared_model_group` here."""
+    if not config.getoption("claims_check"):
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedModelScheduling(LoadScopeScheduling):
+        """xdist's load-by-scope scheduling with a notebook's shared-model group as its scope (larger scopes
+        first)."""
+
+        def _split_scope(self, nodeid: str) -> str:
+            group = shared_model_group(Path(nodeid.split("::")[0]))
+            return f"models of {group}" if group else nodeid
+
+    return SharedModelScheduling(config, log)
+
+
 class NotebookFile(pytest.File):
     """A notebook, checked as one item."""
 
     def collect(self) -> Iterator[pytest.Item]:
-        """One item, marked where it is made with its shared-model group (``-n N --dist loadgroup`` sends a group
-        to one worker: run side by side, two notebooks would train the same models; xdist reads the mark before
-        any later hook could add it)."""
-        item = ClaimsItem.from_parent(self, name="claims")
-        group = shared_model_group(Path(self.path))
-        if group:
-            item.add_marker(pytest.mark.xdist_group(name=f"models of {group}"))
-        yield item
+        yield ClaimsItem.from_parent(self, name="claims")
 
 
 class ClaimsItem(pytest.Item):
