@@ -24,3 +24,4 @@ run disks01-code-layer-2 chapters/disks/01-encoding-disks.ipynb code_dim=2
 run atomic03-unchanged chapters/atomic/03-mixing-blocks.ipynb
 run atomic03-steps-halved chapters/atomic/03-mixing-blocks.ipynb steps=1250
 run conservative01-steps-halved chapters/conservative/01-vector-fields-2d.ipynb steps=750
+run disks01-steps-tenth chapters/disks/01-encoding-disks.ipynb train_steps=150
