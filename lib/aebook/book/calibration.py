@@ -30,6 +30,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from aebook.book.fallback import claims_by_id, verdict_under
 from aebook.book.report import notebook_claims, toc_chapters, write_if_changed
 from aebook.paths import write_atomic
 
@@ -115,10 +116,6 @@ def run_notebook(notebook: str | Path, float_path: str, seed: int, out: str | Pa
                    f"python -m aebook.book.calibration run, {today}")
 
 
-def _claims(tables: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    return {c["id"]: c for t in tables for c in t["claims"]}
-
-
 def _label(run: dict[str, Any]) -> str:
     return f"{run['float_path']}, seed {run['seed']}"
 
@@ -142,7 +139,7 @@ def robustness_rows(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     verdict differs between the runs that could be judged (``fragile``)."""
     if not runs:
         return []
-    by_run = [_claims(r["tables"]) for r in runs]
+    by_run = [claims_by_id(r["tables"]) for r in runs]
     rows = []
     for cid, claim in by_run[0].items():
         present = [(_label(r), c[cid]) for r, c in zip(runs, by_run) if cid in c]
@@ -151,24 +148,11 @@ def robustness_rows(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
             values = [float(c["measured"][name]) for _, c in present if name in c["measured"]]
             finite = [v for v in values if not math.isnan(v)]
             figures[name] = {"values": values, "spread": (max(finite) - min(finite)) if finite else math.nan}
-        verdicts = [_judged(claim, c) for _, c in present]
+        verdicts = [verdict_under(claim, c) for _, c in present]
         judged = {v for v in verdicts if v is not None}
         rows.append({"id": cid, "kind": claim.get("kind", "claim"), "runs": [label for label, _ in present],
                      "verdicts": verdicts, "fragile": len(judged) > 1, "figures": figures})
     return rows
-
-
-def _judged(committed: dict[str, Any], run: dict[str, Any]) -> str | None:
-    """A recorded run's verdict under the committed rule; None when it cannot be given: a figure the rule reads is
-    missing, or the run's control is another control (its label differs, so its figures measure something else)."""
-    from aebook.claims import rejudge
-
-    if "rule_spec" not in committed:
-        return run["verdict"]
-    label = lambda c: (c.get("control") or {}).get("label")  # noqa: E731
-    if label(committed) != label(run):
-        return None
-    return rejudge(committed, run)
 
 
 def fragile_ids(notebook: str | Path) -> set[str]:
@@ -242,7 +226,7 @@ def leave_one_out_report(notebooks: list[Path]) -> tuple[int, str]:
 def check_report(executed: str | Path, notebook: str | Path) -> tuple[bool, str]:
     """An executed copy of ``notebook`` (from another machine, or changed code) checked as the notebook check's
     fallback checks a fresh run: whether it passes, and what it found."""
-    from aebook.book.fallback import claims_by_id, compare
+    from aebook.book.fallback import compare
 
     runs = [claims_by_id(r["tables"]) for r in all_runs(notebook)]
     result = compare(runs[0], claims_by_id(notebook_claims(executed)), runs)

@@ -85,7 +85,9 @@ def _control_label(claim: Mapping[str, Any]) -> str | None:
 
 
 def verdict_under(rule_claim: Mapping[str, Any], run_claim: Mapping[str, Any]) -> str | None:
-    """A run's verdict under the committed row's rule and preconditions (None: it cannot be given there)."""
+    """A run's verdict under the committed row's rule and preconditions; None when it cannot be given: a figure
+    they read is missing, or the run's control is another control (its label differs, so its figures measure
+    something else)."""
     from aebook.claims import rejudge
 
     if "rule_spec" not in rule_claim:

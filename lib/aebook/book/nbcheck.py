@@ -40,10 +40,6 @@ def claims_of(nb: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
     return found
 
 
-def _fmt(x: float) -> str:
-    return "nan" if math.isnan(x) else f"{x:.6g}"
-
-
 def float_path(nb: dict[str, Any]) -> str | None:
     """The CPU float path (ATen's capability) a notebook's claims were computed on, if recorded."""
     for cell in nb.get("cells", []):
