@@ -136,6 +136,14 @@ def test_paper_runs_join_the_table_of_contents_under_their_chapter(tmp_path):
     run.write_text(json.dumps(nb))
     banner = paper_run_banner(run)
     assert "90.0 minutes" in banner and "2026-01-02" in banner and "never re-executes" in banner
+    record = nb["cells"][0]["outputs"][0]["metadata"]["aebook"]["claims"]
+    for device, says in [("cpu (2 cores)", "executed on a CPU, with no GPU: Some CPU 9000, 2 cores, 3 training threads"),
+                         ("NVIDIA H100 80GB HBM3", "executed on NVIDIA H100 80GB HBM3, on 2026-01-02")]:
+        record["environment"] = {"device": device, "cpu": "Some CPU 9000", "train_threads": "3", "torch": "2.13.0"}
+        run.write_text(json.dumps(nb))
+        banner = paper_run_banner(run)
+        assert says in banner and "(torch 2.13.0)" in banner and "at the paper's settings" in banner
+        assert ("CPU" in banner) == device.startswith("cpu")
 
 
 def test_a_verdict_that_differs_between_the_profiles_is_listed_with_both_figures(tmp_path, toy_book):

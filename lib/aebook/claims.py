@@ -389,6 +389,8 @@ def environment() -> dict[str, str]:
     import numpy
     import torch
 
+    from aebook.device import cpu_model
+
     try:
         aebook_version = metadata.version("aebook")
     except metadata.PackageNotFoundError:
@@ -401,6 +403,7 @@ def environment() -> dict[str, str]:
         "aebook": aebook_version,
         "device": device,
         "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "cpu": cpu_model(),
         "train_threads": os.environ.get("AEBOOK_TRAIN_THREADS", "2"),
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
     }

@@ -42,3 +42,17 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
 def model_device(model: torch.nn.Module) -> torch.device:
     """The device a model's parameters live on."""
     return next(model.parameters()).device
+
+
+def cpu_model() -> str:
+    """The CPU's model name (``/proc/cpuinfo``'s first "model name"; the platform's processor string elsewhere)."""
+    import platform
+    from pathlib import Path
+
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"

@@ -20,7 +20,6 @@ import argparse
 import hashlib
 import json
 import os
-import platform
 import subprocess
 import sys
 import time
@@ -225,13 +224,9 @@ def machine() -> dict[str, Any]:
     """What the fingerprint ran on: CPU model, torch and its CPU capability, the float-path variables in force."""
     import torch
 
-    cpu = ""
-    try:
-        cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
-                    if ln.startswith("model name")), "")
-    except OSError:
-        pass
-    return {"cpu": cpu or platform.processor(), "torch": torch.__version__, "onednn": torch.backends.mkldnn.enabled,
+    from aebook.device import cpu_model
+
+    return {"cpu": cpu_model(), "torch": torch.__version__, "onednn": torch.backends.mkldnn.enabled,
             "aten_capability": torch.backends.cpu.get_cpu_capability(), "threads": torch.get_num_threads(),
             "variables": {k: os.environ[k] for k in PATH_VARIABLES if k in os.environ}}
 

@@ -258,10 +258,19 @@ def toc_with_paper_runs(root: str | Path) -> dict[str, Any] | None:
 
 
 def paper_run_banner(path: str | Path) -> str:
-    """One line for the top of a paper-scale run's page: where, when and how long it ran."""
+    """One line for the top of a paper-scale run's page: at which settings, on what device (a CPU says so, with its
+    model and threads), when, how long, and with which versions."""
     run = notebook_run(path)
     env = run["environment"]
     seconds = f"{run['seconds'] / 60:.1f} minutes" if run["seconds"] is not None else "an unrecorded time"
     device, date = env.get("device", "an unrecorded device"), run["date"] or "an unrecorded date"
-    return (f"Paper-profile run, executed on {device} on {date} in {seconds} (torch {env.get('torch', '?')}), shown "
-            "from its stored outputs: the book never re-executes it.")
+    if device.startswith("cpu"):
+        cpu = env.get("cpu", "an unrecorded CPU model")
+        where = (f"on a CPU, with no GPU: {cpu}, {device.removeprefix('cpu ').strip('()')}, "
+                 f"{env.get('train_threads', '?')} training threads")
+    else:
+        where = f"on {device}"
+    versions = ", ".join(f"{k} {env[k]}" for k in ("torch", "numpy", "aebook") if k in env)
+    return (f"Paper-profile run at the paper's settings (params/paper.yaml), executed {where}, on {date} in "
+            f"{seconds} ({versions or 'versions not recorded'}). Shown from its stored outputs: the book never "
+            "re-executes it.")

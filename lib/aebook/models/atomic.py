@@ -12,6 +12,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from aebook.simdops import LeakyReLU, Upsample
+
 
 def _check_size(size: int) -> int:
     ups = int(round(math.log2(size / 2)))
@@ -37,10 +39,10 @@ class ConvEncoder(nn.Module):
         layers: list[nn.Module] = []
         c_in = 1
         for c in channels:
-            layers += [nn.Conv2d(c_in, c, 3, stride=2, padding=1), nn.LeakyReLU(slope)]
+            layers += [nn.Conv2d(c_in, c, 3, stride=2, padding=1), LeakyReLU(slope)]
             c_in = c
         side = size // 2 ** len(channels)
-        layers += [nn.Flatten(), nn.Linear(c_in * side * side, dense), nn.LeakyReLU(slope), nn.Linear(dense, latent)]
+        layers += [nn.Flatten(), nn.Linear(c_in * side * side, dense), LeakyReLU(slope), nn.Linear(dense, latent)]
         self.net = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -57,13 +59,13 @@ class BlockDecoder(nn.Module):
         mlp: list[nn.Module] = []
         a = d_in
         for b in (*dense, 2 * 2 * 8):
-            mlp += [nn.Linear(a, b), nn.LeakyReLU(slope)]
+            mlp += [nn.Linear(a, b), LeakyReLU(slope)]
             a = b
         self.mlp = nn.Sequential(*mlp)
         convs: list[nn.Module] = []
         c_in = 8
         for c in decoder_channels(size):
-            convs += [nn.Conv2d(c_in, c, 3, padding=1), nn.Upsample(scale_factor=2), nn.LeakyReLU(slope)]
+            convs += [nn.Conv2d(c_in, c, 3, padding=1), Upsample(scale_factor=2), LeakyReLU(slope)]
             c_in = c
         convs.append(nn.Conv2d(c_in, 1, 3, padding=1))
         self.convs = nn.Sequential(*convs)

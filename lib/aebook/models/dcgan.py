@@ -12,6 +12,8 @@ import math
 import torch
 from torch import nn
 
+from aebook.simdops import LeakyReLU
+
 
 class DCGANAutoencoder(nn.Module):
     """Strided-convolution encoder and transposed-convolution generator with batch norm, as in DCGAN."""
@@ -25,9 +27,9 @@ class DCGANAutoencoder(nn.Module):
             raise ValueError("code_dim and width must be positive")
         self.size, self.code_dim, self.width = size, code_dim, width
         chans = [width * 2**i for i in range(n_up)]  # w, 2w, 4w, 8w for a 64×64 image
-        enc: list[nn.Module] = [nn.Conv2d(1, chans[0], 4, 2, 1, bias=False), nn.LeakyReLU(0.2)]
+        enc: list[nn.Module] = [nn.Conv2d(1, chans[0], 4, 2, 1, bias=False), LeakyReLU(0.2)]
         for a, b in zip(chans, chans[1:]):
-            enc += [nn.Conv2d(a, b, 4, 2, 1, bias=False), nn.BatchNorm2d(b), nn.LeakyReLU(0.2)]
+            enc += [nn.Conv2d(a, b, 4, 2, 1, bias=False), nn.BatchNorm2d(b), LeakyReLU(0.2)]
         enc += [nn.Conv2d(chans[-1], code_dim, 4, 1, 0)]
         self.encoder = nn.Sequential(*enc)
         dec: list[nn.Module] = [nn.ConvTranspose2d(code_dim, chans[-1], 4, 1, 0, bias=False),

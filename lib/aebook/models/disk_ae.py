@@ -8,6 +8,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from aebook.simdops import leaky_relu
+
 
 class DiskAutoencoder(nn.Module):
     """Encoder of 3×3 stride-2 convolutions to a ``code_dim`` code; a mirrored decoder with zero-insertion upsampling.
@@ -59,7 +61,7 @@ class DiskAutoencoder(nn.Module):
         )
 
     def _act(self, x: torch.Tensor) -> torch.Tensor:
-        return nn.functional.leaky_relu(x, self.alpha)
+        return leaky_relu(x, self.alpha)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """Map images ``(n, size, size)`` or ``(n, 1, size, size)`` to codes ``(n, code_dim)``."""
