@@ -111,12 +111,23 @@ def test_latent_claim_figures_read_constancy_distance_and_clusters():
     arith_i = np.array([[1.0, 1.0, 1.0], [1.0, 3.0, 9.0], [1.0, 2.0, 4.0], [1.0, 0.5, 0.25]])
     arith_l = np.array([[1.0, 1.0, 1.0], [4.0, 2.0, 1.0], [1.1, 1.0, 1.2], [0.2, 1.0, 3.0]])
     summary = SimpleNamespace(set_names=names, latent_sizes=[2, 4, 8], row=names.index, pixel_mean=np.array([.1, .1, .5, .9]),
-                              arith_i=arith_i, geo_i=arith_i, arith_l=arith_l, geo_l=arith_l)
+                              arith_i=arith_i, geo_nz_i=arith_i, arith_l=arith_l, geo_nz_l=flat)
     f = og.latent_claim_figures([summary])
-    assert f["less-constant"]["least share of noise sets whose means vary more over d than MNIST's"] == 1.0
+    shares = f["less-constant"]
+    assert shares["share of noise sets whose arithmetic mean |λ_JI| varies more over d than MNIST's"] == 1.0
+    assert shares["share of noise sets whose geometric mean |λ_JL| varies more over d than MNIST's"] == 0.0
+    assert shares["median share over the four means"] == 1.0  # three of the four means vary more on every set
     assert f["jl-far"]["share of noise sets far from MNIST's mean |λ_JL| at the smallest d"] == pytest.approx(2 / 3)
     # J_I is ordered by brightness (ρ = −1), J_L the other way round (ρ = +1): no difference in strength
     assert f["jl-no-clusters"]["|ρ| for J_I − |ρ| for J_L (brightness order at the largest d)"] == pytest.approx(0.0)
-    same = SimpleNamespace(**{**vars(summary), "arith_i": flat, "geo_i": flat, "arith_l": flat, "geo_l": flat})
-    assert og.latent_claim_figures([same])["less-constant"][
-        "least share of noise sets whose means vary more over d than MNIST's"] == 0.0
+    same = SimpleNamespace(**{**vars(summary), "arith_i": flat, "geo_nz_i": flat, "arith_l": flat})
+    assert og.latent_claim_figures([same])["less-constant"]["median share over the four means"] == 0.0
+
+
+def test_the_nonzero_geometric_mean_leaves_the_floored_zeros_out():
+    from aebook.analysis import eigen_stats as es
+
+    lam = np.array([[2.0, 8.0, 0.0], [1.0, 4.0, 16.0]])  # one dead direction at the first point
+    assert es.nonzero_geometric_mean_modulus(lam) == pytest.approx(np.exp(np.log([2, 8, 1, 4, 16]).mean()))
+    assert es.geometric_mean_modulus(lam) < es.nonzero_geometric_mean_modulus(lam) / 5  # the floored zero drags it
+    assert np.isnan(es.nonzero_geometric_mean_modulus(np.zeros((1, 3))))

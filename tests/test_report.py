@@ -36,7 +36,7 @@ def test_scoreboard_counts_each_chapter_at_each_profile(tmp_path):
                      "quick": {"reproduced": 1, "partly": 1, "not reproduced": 1, "uninformative": 0,
                                "not judged at this profile": 0},
                      "fragile": 0, "paper": None,
-                     "apart": {"quick": {"check": 0, "beyond": 0, "without control": 3}, "paper": None},
+                     "apart": {"quick": {"check": 0, "beyond": 0, "without control": 3, "unmeasured": 0}, "paper": None},
                      "paper_page": None}]
     notebook_with([table(3.0, 3.0, profile="paper")], tmp_path / "chapters/toy/paper-run/01-a.ipynb")
     assert scoreboard(tmp_path)[0]["paper"] == {"reproduced": 2, "partly": 0, "not reproduced": 0, "uninformative": 0,
@@ -78,7 +78,7 @@ def test_uninformative_claims_checks_and_rows_beyond_the_paper_are_counted_apart
     row = scoreboard(tmp_path)[0]
     assert row["quick"] == {"reproduced": 1, "partly": 0, "not reproduced": 0, "uninformative": 1,
                             "not judged at this profile": 0}
-    assert row["apart"]["quick"] == {"check": 1, "beyond": 1, "without control": 0}
+    assert row["apart"]["quick"] == {"check": 1, "beyond": 1, "without control": 0, "unmeasured": 0}
     assert ("| {doc}`1 </chapters/toy/index>` | {doc}`0 </chapters/toy/index>` | {doc}`0 </book/robustness>` "
             "| 0 | 1 | 1 |") in scoreboard_markdown(tmp_path)
 
@@ -156,3 +156,39 @@ def test_a_verdict_that_differs_between_the_profiles_is_listed_with_both_figures
     line = next(ln for ln in text.splitlines() if "`c1`" in ln)
     assert "partly at the quick profile (x 0.7)" in line and "reproduced at the {doc}`paper's scale" in line
     assert "x 1.5" in line and "`c0`" not in text
+
+
+def test_a_paper_run_is_judged_by_the_committed_rules_and_shows_what_it_did_not_measure(tmp_path, toy_book):
+    from aebook.book.report import paper_run_tables, profile_flips
+
+    notebook_with([table(2.0, 0.7, 3.0)], tmp_path / "chapters/toy/01-a.ipynb")
+    run = tmp_path / "chapters/toy/paper-run/01-a.ipynb"
+    notebook_with([table(0.2, 1.5, 3.0, profile="paper")], run)
+    nb = json.loads(run.read_text())
+    rows = nb["cells"][0]["outputs"][0]["metadata"]["aebook"]["claims"]["claims"]
+    rows[0]["verdict"] = "reproduced"  # stored under an older rule: today's rule reads 0.2 as not reproduced
+    rows[1]["measured"] = {"y": 1.5}  # the figure today's rule reads was not measured by the run
+    rows[2]["kind"] = "beyond"  # a kind changed since: the committed one counts
+    run.write_text(json.dumps(nb))
+    judged = {c["id"]: c for t in paper_run_tables(run) for c in t["claims"]}
+    assert judged["c0"]["verdict"] == "not reproduced" and judged["c1"]["verdict"] is None
+    assert judged["c2"]["kind"] == "claim" and judged["c2"]["verdict"] == "reproduced"
+    board = scoreboard(tmp_path)[0]
+    assert board["paper"]["not reproduced"] == 1 and board["paper"]["reproduced"] == 1
+    assert board["apart"]["paper"]["unmeasured"] == 1 and "1 claim(s) not measured (—)" in scoreboard_markdown(tmp_path)
+    assert [(f["id"], f["quick"], f["paper"]) for f in profile_flips(tmp_path)] == [("c0", "reproduced", "not reproduced")]
+
+
+def test_a_chapter_lists_each_row_at_both_profiles_and_flags_the_ones_that_differ(tmp_path, toy_book):
+    from aebook.book.report import profiles_markdown, write_profiles
+
+    notebook_with([table(2.0, 0.7)], tmp_path / "chapters/toy/01-a.ipynb")
+    assert "Not yet run at the paper's settings: {doc}`01-a <01-a>`" in profiles_markdown(tmp_path, "chapters/toy/index")
+    notebook_with([table(2.0, 1.5, profile="paper")], tmp_path / "chapters/toy/paper-run/01-a.ipynb")
+    text = profiles_markdown(tmp_path, "chapters/toy/index")
+    rows = [line for line in text.splitlines() if line.startswith("| {doc}")]
+    assert len(rows) == 2 and "Not yet run" not in text
+    assert "✅ reproduced" in rows[0] and "**differs**" not in rows[0]
+    assert "🟡 partly" in rows[1] and "✅ reproduced <paper-run/01-a>" in rows[1] and rows[1].endswith("**differs** |")
+    (path,) = write_profiles(tmp_path)
+    assert path == tmp_path / "chapters/toy/_generated/profiles.md" and path.read_text() == text

@@ -76,6 +76,13 @@ def geometric_mean_modulus(lam) -> float:
     return float(np.exp(log_modulus(lam).mean()))
 
 
+def nonzero_geometric_mean_modulus(lam, tol: float = RANK_TOL) -> float:
+    """exp(mean log|λ|) over the eigenvalues that do not count as zero (NaN if none): the floored zeros of
+    :func:`geometric_mean_modulus` pull it towards ``tol`` by their share, not by anything the network does."""
+    logs = nonzero_log_modulus(lam, tol)
+    return float(np.exp(logs.mean())) if logs.size else float("nan")
+
+
 def log_modulus_std(lam, tol: float = RANK_TOL) -> float:
     """Standard deviation of log|λ| over the eigenvalues that do not count as zero (the paper's Fig. 4; NaN if there
     are none). Zeros floored at the rank tolerance would add a spike at log(``tol``) whose weight, not the network,

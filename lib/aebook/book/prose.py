@@ -30,9 +30,11 @@ class ProseReferenceError(ValueError):
 
 @lru_cache(maxsize=64)
 def _claims(path: str, mtime: float) -> dict[str, dict[str, Any]]:
-    from aebook.book.report import notebook_claims
+    from aebook.book.report import notebook_claims, paper_run_tables
 
-    return {c["id"]: c for table in notebook_claims(path) for c in table["claims"]}
+    # a paper-scale run is read as the committed notebook judges it today (its verdicts given again by today's rules)
+    tables = paper_run_tables(path) if Path(path).parent.name == "paper-run" else notebook_claims(path)
+    return {c["id"]: c for table in tables for c in table["claims"]}
 
 
 def notebook_claims_by_id(notebook: Path) -> dict[str, dict[str, Any]]:
@@ -76,6 +78,8 @@ def verdict_text(folder: str | Path, ref: str) -> str:
     from aebook.book.calibration import MARKS
 
     verdict = _claim(Path(folder), notebook, claim_id)["verdict"]
+    if verdict is None:  # a paper-scale run that did not measure what today's rule reads
+        return f"{MARKS[None]} not measured by that run"
     return f"{MARKS.get(verdict, '')} {verdict}".strip()
 
 

@@ -38,13 +38,38 @@ def toc_chapters(root: str | Path) -> Iterator[tuple[str, list[str]]]:
                 yield chapter["file"], [s["file"] for s in chapter.get("sections", [])]
 
 
+def paper_run_tables(run: str | Path) -> list[dict[str, Any]]:
+    """A paper-scale run's claims tables as the committed notebook beside it judges them today: its rows, kinds,
+    rules and preconditions, each verdict given again from the run's figures (like the calibration runs), so a rule
+    changed after the run re-judges it. A row the run did not record, or whose rule reads a figure the run did not
+    measure, has the verdict None ("—")."""
+    from aebook.book.fallback import verdict_under
+
+    run = Path(run)
+    committed = run.parent.parent / run.name
+    if not committed.exists():
+        return notebook_claims(run)
+    measured = {c["id"]: c for t in notebook_claims(run) for c in t["claims"]}
+    tables = []
+    for table in notebook_claims(committed):
+        rows = []
+        for rule in table["claims"]:
+            row = measured.get(rule["id"])
+            verdict = verdict_under(rule, row) if row is not None else None
+            rows.append({**(row or {"measured": {}}), "id": rule["id"], "kind": rule.get("kind", CLAIM),
+                         "verdict": verdict})
+        tables.append({**table, "profile": "paper", "claims": rows})
+    return tables
+
+
 def _count(tables: list[dict[str, Any]]) -> dict[str, int]:
     """Verdict counts over the paper's claims (rows recorded before kinds existed are claims); rows whose
-    precondition fails are counted as not judged, apart from the verdicts."""
+    precondition fails are counted as not judged, apart from the verdicts; rows a paper-scale run did not measure
+    (verdict None) are not counted here (:func:`_apart` counts them)."""
     counts = dict.fromkeys(CLAIM_VERDICTS, 0)
     for table in tables:
         for claim in table["claims"]:
-            if claim.get("kind", CLAIM) == CLAIM:
+            if claim.get("kind", CLAIM) == CLAIM and claim["verdict"] is not None:
                 counts[claim["verdict"]] += 1
     return counts
 
@@ -55,7 +80,8 @@ def _apart(tables: list[dict[str, Any]]) -> dict[str, int]:
     rows = [c for t in tables for c in t["claims"]]
     return {CHECK: sum(c.get("kind") == CHECK for c in rows),
             BEYOND: sum(c.get("kind") == BEYOND for c in rows),
-            "without control": sum(c.get("kind", CLAIM) == CLAIM and not c.get("control") for c in rows)}
+            "without control": sum(c.get("kind", CLAIM) == CLAIM and not c.get("control") for c in rows),
+            "unmeasured": sum(c.get("kind", CLAIM) == CLAIM and c["verdict"] is None for c in rows)}
 
 
 def _fragile(root: Path, sections: list[str]) -> int:
@@ -88,7 +114,7 @@ def scoreboard(root: str | Path) -> list[dict[str, Any]]:
         folder = root / Path(index).parent
         quick = [t for s in sections if (root / f"{s}.ipynb").exists() for t in notebook_claims(root / f"{s}.ipynb")]
         runs = sorted((folder / "paper-run").glob("*.ipynb")) if (folder / "paper-run").is_dir() else []
-        paper = [t for nb in runs for t in notebook_claims(nb)]
+        paper = [t for nb in runs for t in paper_run_tables(nb)]
         rows.append({"chapter": index, "title": _title(root, index), "quick": _count(quick),
                      "fragile": _fragile(root, sections),
                      "paper": _count(paper) if paper else None,
@@ -114,6 +140,8 @@ def scoreboard_markdown(root: str | Path) -> str:
             cells = " | ".join(f"{{doc}}`{counts[v]} <{target}>`" for v in CLAIM_VERDICTS)
             apart = row["apart"][profile]
             fragile = f"{{doc}}`{row['fragile']} </book/robustness>`" if profile == "quick" else "not measured"
+            if apart.get("unmeasured"):  # rows this profile's runs did not measure (recorded before the row existed)
+                fragile += f"; {apart['unmeasured']} claim(s) not measured (—)"
             cells += f" | {fragile} | " + " | ".join(str(apart[k]) for k in ("without control", CHECK, BEYOND))
             lines.append(f"| {{doc}}`{row['title']} <{link}>` | {profile} | {cells} |")
     if not lines:
@@ -127,7 +155,8 @@ def scoreboard_markdown(root: str | Path) -> str:
               "claims only. *Fragile*: the claim's verdict differs between the committed run and the runs "
               "recorded on other float paths and training seeds (the Robustness page). *Checks* (rows that hold "
               "by construction, testing our implementation) and rows *beyond the paper* (our reading or extension) "
-              "are counted apart.\n")
+              "are counted apart. A paper-scale run is judged by the rules the committed notebook has today (a row or "
+              "figure the run did not measure shows —).\n")
     return head + "\n".join(lines) + "\n" + legend + profile_flips_markdown(root)
 
 
@@ -143,9 +172,9 @@ def profile_flips(root: str | Path) -> list[dict[str, Any]]:
             if not quick_nb.exists():
                 continue
             quick = {c["id"]: c for t in notebook_claims(quick_nb) for c in t["claims"]}
-            for claim in (c for t in notebook_claims(run) for c in t["claims"]):
+            for claim in (c for t in paper_run_tables(run) for c in t["claims"]):
                 before = quick.get(claim["id"])
-                if before and before["verdict"] != claim["verdict"]:
+                if before and claim["verdict"] is not None and before["verdict"] != claim["verdict"]:
                     flips.append({"notebook": str(quick_nb.relative_to(root).with_suffix("").as_posix()),
                                   "paper_run": str(run.relative_to(root).with_suffix("").as_posix()),
                                   "id": claim["id"], "quick": before["verdict"], "paper": claim["verdict"],
@@ -166,6 +195,51 @@ def profile_flips_markdown(root: str | Path) -> str:
         return ""
     return ("\n**Verdicts that differ between the profiles.** Each chapter's page says why (under-training at the "
             "quick profile, an effect of scale, or a fragile figure):\n\n" + "\n".join(items) + "\n")
+
+
+def profiles_markdown(root: str | Path, index: str) -> str:
+    """One chapter's rows at both profiles: for each notebook with a paper-scale run, every row's quick verdict
+    beside the paper-scale one (judged by today's rules, :func:`paper_run_tables`), rows whose verdicts differ
+    flagged; then the notebooks not yet run at the paper's settings."""
+    from aebook.book.calibration import MARKS
+
+    root = Path(root)
+    sections = dict(toc_chapters(root)).get(index, [])
+    folder = root / Path(index).parent
+    lines, waiting = [], []
+    for section in sections:
+        notebook = root / f"{section}.ipynb"
+        if not notebook.exists() or not notebook_claims(notebook):
+            continue
+        run = folder / "paper-run" / notebook.name
+        if not run.exists():
+            waiting.append(f"{{doc}}`{notebook.stem} <{notebook.stem}>`")
+            continue
+        paper = {c["id"]: c for t in paper_run_tables(run) for c in t["claims"]}
+        for claim in (c for t in notebook_claims(notebook) for c in t["claims"]):
+            after = paper.get(claim["id"], {}).get("verdict")
+            differs = after is not None and after != claim["verdict"]
+            lines.append(f"| {{doc}}`{notebook.stem} <{notebook.stem}>` | `{claim['id']}` | {claim.get('kind', CLAIM)} "
+                         f"| {MARKS.get(claim['verdict'], '')} {claim['verdict']} "
+                         f"| {{doc}}`{MARKS.get(after, '—')} {after or 'not measured'} <paper-run/{notebook.stem}>` "
+                         f"| {'**differs**' if differs else ''} |")
+    text = ""
+    if lines:
+        text += ("Each row's verdict in the committed quick-profile run and in the run at the paper's settings "
+                 "(`paper-run/`), judged by the same rule; a row whose verdict differs is flagged, and the prose "
+                 "above says why.\n\n| notebook | row | kind | quick profile | paper profile | |\n"
+                 "|---|---|---|---|---|---|\n" + "\n".join(lines) + "\n")
+    if waiting:
+        text += (("\n" if text else "") + "Not yet run at the paper's settings: " + ", ".join(waiting) + " (each "
+                 "paper-scale run is added under `paper-run/` as it completes).\n")
+    return text or "*This chapter has no claims table yet.*\n"
+
+
+def write_profiles(root: str | Path) -> list[Path]:
+    """Write each chapter's ``_generated/profiles.md`` (only where it changed)."""
+    root = Path(root)
+    return [write_if_changed(profiles_markdown(root, index), root / Path(index).parent / "_generated" / "profiles.md")
+            for index, _ in toc_chapters(root)]
 
 
 def write_if_changed(text: str, target: str | Path) -> Path:

@@ -10,7 +10,8 @@ from pathlib import Path
 from docutils import nodes
 from sphinx.errors import ExtensionError
 
-from aebook.book.report import paper_run_banner, toc_with_paper_runs, write_run_report, write_scoreboard
+from aebook.book.report import (paper_run_banner, toc_with_paper_runs, write_profiles, write_run_report,
+                                 write_scoreboard)
 
 #: matplotlib's jshtml animations link Font Awesome 4 from a CDN for their button icons; the book's theme already
 #: ships Font Awesome (which draws the same ``fa fa-play`` icons), so the link is dropped from the pages.
@@ -23,6 +24,7 @@ CDN_STYLESHEET = re.compile(r'<link[^>]*href="https://maxcdn\.bootstrapcdn\.com/
 def _generate(app) -> None:  # noqa: ANN001 (a Sphinx application)
     root = Path(app.srcdir)
     write_scoreboard(root, root / "book" / "_generated" / "scoreboard.md")
+    write_profiles(root)
     write_run_report(root, root / "book" / "_generated" / "run-report.md")
     from aebook.book.calibration import write_robustness
 

@@ -138,6 +138,8 @@ class SpectralSummary:
     geo_i: np.ndarray
     arith_l: np.ndarray
     geo_l: np.ndarray
+    geo_nz_i: np.ndarray  # geometric mean of |λ| over the eigenvalues that do not count as zero
+    geo_nz_l: np.ndarray
     std_log_i: np.ndarray
     std_log_l: np.ndarray
     reversed_i: np.ndarray  # share of the full-rank points with a negative product of eigenvalues (NaN: none)
@@ -167,7 +169,8 @@ def spectral_summary(family: MLPFamily, sets: dict[str, np.ndarray], chunk: int 
     names = list(sets)
     sizes = list(family.latent_sizes)
     shape = (len(names), len(sizes))
-    figs = {k: np.zeros(shape) for k in ("distance", "arith_i", "geo_i", "arith_l", "geo_l", "std_log_i",
+    figs = {k: np.zeros(shape) for k in ("distance", "arith_i", "geo_i", "arith_l", "geo_l", "geo_nz_i", "geo_nz_l",
+                                          "std_log_i",
                                           "std_log_l", "reversed_i", "reversed_l", "arg_mean_i", "arg_mean_l",
                                           "near_zero_i", "near_zero_l", "singular_i", "singular_l", "rel_distance",
                                           "median_log_i", "tail_log_i", "arg_cover_i")}
@@ -190,6 +193,8 @@ def spectral_summary(family: MLPFamily, sets: dict[str, np.ndarray], chunk: int 
             figs["arg_cover_i"][r, c] = es.argument_coverage(lam_i)
             figs["arith_i"][r, c], figs["geo_i"][r, c] = es.arithmetic_mean_modulus(lam_i), es.geometric_mean_modulus(lam_i)
             figs["arith_l"][r, c], figs["geo_l"][r, c] = es.arithmetic_mean_modulus(lam_l), es.geometric_mean_modulus(lam_l)
+            figs["geo_nz_i"][r, c] = es.nonzero_geometric_mean_modulus(lam_i)
+            figs["geo_nz_l"][r, c] = es.nonzero_geometric_mean_modulus(lam_l)
             figs["std_log_i"][r, c], figs["std_log_l"][r, c] = es.log_modulus_std(lam_i), es.log_modulus_std(lam_l)
             figs["reversed_i"][r, c], figs["reversed_l"][r, c] = es.reversed_share(lam_i), es.reversed_share(lam_l)
             figs["arg_mean_i"][r, c] = es.mean_abs_argument(lam_i)
@@ -330,6 +335,12 @@ def any_angle(summaries: Sequence[SpectralSummary]) -> dict[str, float]:
             "Spearman ρ(pixel mean, reach) over the noise sets": float(np.mean(rho))}
 
 
+#: The four means of §II-D's "far less constant" (their SpectralSummary fields): the geometric ones over the
+#: eigenvalues that do not count as zero, since zeros floored at the rank tolerance pull a geometric mean by their
+#: share (dead directions at large d), not by anything the paper describes.
+LESS_CONSTANT_MEANS = {"arith_i": "arithmetic mean |λ_JI|", "geo_nz_i": "geometric mean |λ_JI|",
+                       "arith_l": "arithmetic mean |λ_JL|", "geo_nz_l": "geometric mean |λ_JL|"}
+
 #: How far a noise set's mean |λ_JL| may sit from MNIST's at the smallest latent size and still count as close.
 CLOSE_RATIO = 1.5
 
@@ -343,15 +354,19 @@ def latent_claim_figures(summaries: Sequence[SpectralSummary]) -> dict[str, dict
     for s in summaries:
         t, noise = s.row(D_TRAIN), _noise_rows(s)
         shares = []
-        for key in ("arith_i", "geo_i", "arith_l", "geo_l"):
+        for key in LESS_CONSTANT_MEANS:
             spread = np.log(np.maximum(getattr(s, key), 1e-300)).std(axis=1)  # variation of log(mean) over d, per set
             shares.append(float((spread[noise] > spread[t]).mean()))
-        varies.append(min(shares))
+        varies.append(shares)
         first = np.abs(np.log(s.arith_l[noise, 0] / s.arith_l[t, 0]))
         far.append(float((first > np.log(CLOSE_RATIO)).mean()))
         rho_i = spearman(s.pixel_mean[noise], s.arith_i[noise, -1])
         rho_l = spearman(s.pixel_mean[noise], s.arith_l[noise, -1])
         gap.append(abs(rho_i) - abs(rho_l))
-    return {"less-constant": {"least share of noise sets whose means vary more over d than MNIST's": float(np.mean(varies))},
+    per_mean = np.mean(varies, axis=0)  # each mean's share, averaged over the summaries
+    less_constant = {f"share of noise sets whose {name} varies more over d than MNIST's": float(v)
+                     for name, v in zip(LESS_CONSTANT_MEANS.values(), per_mean)}
+    less_constant["median share over the four means"] = float(np.median(per_mean))
+    return {"less-constant": less_constant,
             "jl-far": {"share of noise sets far from MNIST's mean |λ_JL| at the smallest d": float(np.mean(far))},
             "jl-no-clusters": {"|ρ| for J_I − |ρ| for J_L (brightness order at the largest d)": float(np.mean(gap))}}
