@@ -219,16 +219,18 @@ def profiles_markdown(root: str | Path, index: str) -> str:
         for claim in (c for t in notebook_claims(notebook) for c in t["claims"]):
             after = paper.get(claim["id"], {}).get("verdict")
             differs = after is not None and after != claim["verdict"]
-            lines.append(f"| {{doc}}`{notebook.stem} <{notebook.stem}>` | `{claim['id']}` | {claim.get('kind', CLAIM)} "
-                         f"| {MARKS.get(claim['verdict'], '')} {claim['verdict']} "
+            kind = claim.get("kind", CLAIM)
+            lines.append(f"| {{doc}}`{notebook.stem} <{notebook.stem}>` | `{claim['id']}`"
+                         + (f" ({kind})" if kind != CLAIM else "")
+                         + f" | {MARKS.get(claim['verdict'], '')} {claim['verdict']} "
                          f"| {{doc}}`{MARKS.get(after, '—')} {after or 'not measured'} <paper-run/{notebook.stem}>` "
                          f"| {'**differs**' if differs else ''} |")
     text = ""
     if lines:
         text += ("Each row's verdict in the committed quick-profile run and in the run at the paper's settings "
                  "(`paper-run/`), judged by the same rule; a row whose verdict differs is flagged, and the prose "
-                 "above says why.\n\n| notebook | row | kind | quick profile | paper profile | |\n"
-                 "|---|---|---|---|---|---|\n" + "\n".join(lines) + "\n")
+                 "above says why.\n\n| notebook | row | quick profile | paper profile | |\n"
+                 "|---|---|---|---|---|\n" + "\n".join(lines) + "\n")
     if waiting:
         text += (("\n" if text else "") + "Not yet run at the paper's settings: " + ", ".join(waiting) + " (each "
                  "paper-scale run is added under `paper-run/` as it completes).\n")
