@@ -8,8 +8,6 @@ Run it on the reference path, alone on the machine (another process skews every 
 
 from __future__ import annotations
 
-import statistics
-import time
 from collections.abc import Callable
 
 import torch
@@ -20,18 +18,13 @@ from aebook.exactmath import PortableAdadelta, _adadelta_torch
 from aebook.experiments import spatial_vae as sv
 from aebook.models import disk_ae
 from aebook.models.vae import negative_elbo
+from portable_cost import _median_ms  # bench/ is the script's folder, so on sys.path
 
 
-def _ms(fn: Callable[[], object], repeats: int = 7, inner: int = 10) -> float:
-    """The median over ``repeats`` of the mean time of ``inner`` calls, in ms."""
+def _ms(fn: Callable[[], object]) -> float:
+    """Median ms of a call after one warm-up call (``portable_cost``'s timer)."""
     fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(inner):
-            fn()
-        times.append((time.perf_counter() - start) / inner * 1e3)
-    return statistics.median(times)
+    return _median_ms(fn, inner=10)
 
 
 def _leaky(act: Callable[[torch.Tensor, float], torch.Tensor], shape: tuple[int, ...]) -> Callable[[], object]:
