@@ -4,6 +4,12 @@ last upsampling and convolution (``decode``, equal to rounding: tests/test_gpu_p
 same weights and batch, measured in one run; the ratio is the work the sum saves, at each atomic notebook's paper
 size (a batch of 8 on a CPU: the paper's 64 takes minutes there) and quick-profile size (its own batch of 64).
 
+What it is not: the training step of a paper run. Its paper rows use a batch of 8 (``--paper-batch``), a paper run
+64, so a step of ``train()`` at the paper's settings costs about 8× one of these rows on the same CPU (issue 36's 15×
+between this bench and ``train()`` came from that and from the other machine). It times float32 on every device:
+no bfloat16 autocast, no channels-last layout and no CUDA graph, which ``AtomicAutoencoder.forward`` and ``train()``
+use on a GPU (``bench/gpu.py`` times that path).
+
 Run: PYTHONPATH=lib .venv/bin/python bench/atomic_sum.py [--device cpu|cuda] [--paper-batch 8] [--steps 3]
 """
 

@@ -179,3 +179,18 @@ def test_a_perfect_spike_between_pixels_fits_with_a_small_residual():
         amp, x, y = rng.uniform(0.5, 1.0), rng.uniform(3, 12), rng.uniform(3, 12)
         (a, fx, fy), resid = fit_single_spike(spike_atoms(np.array([[[amp, x, y]]]), 16, 1.0)[0, 0], 1.0)
         assert resid < 0.05 and abs(a - amp) < 0.05 * amp
+
+
+def test_the_gpu_layout_survives_vmap():
+    """The GPU forward's channels-last input must work when atomic models are stacked under vmap (the GPU review's
+    G4: ``contiguous(memory_format=...)`` raised there); outside vmap it is channels-last, with the same values."""
+    import torch
+
+    from aebook.models.atomic import channels_last
+
+    x = torch.rand(3, 2, 1, 8, 8)
+    with pytest.raises(RuntimeError):  # what the GPU forward did before
+        torch.func.vmap(lambda t: t.contiguous(memory_format=torch.channels_last))(x)
+    assert torch.equal(torch.func.vmap(channels_last)(x), x)
+    out = channels_last(x[0])
+    assert out.is_contiguous(memory_format=torch.channels_last) and torch.equal(out, x[0])

@@ -80,11 +80,15 @@ def test_a_stacked_table1_group_equals_each_model_trained_alone(private_cache, a
     settings = dict(hidden=(24,), epochs=10, batch_size=50, lr=3e-3, max_norm=2.0, init="authors", seed=1,
                     snapshot_steps=[0], device="cpu")
     members = [(0.0, False), (0.0, True), (0.5, False), (0.5, True)]
-    group = cv.train_mnist_ae_group(data, activation, members, **settings)
-    for (lam, wl), member in zip(members, group):
+    group = cv.train_mnist_ae_group(data, activation, members, stacked=True, **settings)
+    looped = cv.train_mnist_ae_group(data, activation, members, **settings)  # on the CPU: one after another
+    for (lam, wl), member, lone in zip(members, group, looped):
         alone = cv.train_mnist_ae(data, activation, contractive_weight=lam, weight_length=wl, **settings)
-        for x, y in zip(member.model.state_dict().values(), alone.model.state_dict().values()):
+        assert alone.from_cache  # the CPU's group member is the lone run itself: the lone call finds it cached
+        for x, y, z in zip(member.model.state_dict().values(), alone.model.state_dict().values(),
+                           lone.model.state_dict().values()):
             torch.testing.assert_close(x, y, rtol=1e-5, atol=1e-6)
+            assert torch.equal(y, z)
         torch.testing.assert_close(torch.tensor(member.history["loss"]), torch.tensor(alone.history["loss"]),
                                    rtol=1e-5, atol=1e-7)
         for a, b in zip(cv.at_snapshot(member, 0).state_dict().values(), cv.at_snapshot(alone, 0).state_dict().values()):
@@ -93,7 +97,7 @@ def test_a_stacked_table1_group_equals_each_model_trained_alone(private_cache, a
     assert cv.share_at_cap(group[1].model, 2.0) > 0 and cv.filter_norms(group[1].model)[0].max() <= 2.0 + 1e-5
     assert cv.filter_norms(group[0].model)[0].max() > 2.5
     assert not torch.allclose(group[2].model.encoder[0].weight, group[0].model.encoder[0].weight)
-    again = cv.train_mnist_ae_group(data, activation, members, **settings)
+    again = cv.train_mnist_ae_group(data, activation, members, stacked=True, **settings)
     assert all(r.from_cache and 0 in r.snapshots for r in again)
 
 

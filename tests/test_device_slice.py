@@ -30,3 +30,32 @@ def test_an_unknown_notebook_is_refused_before_anything_runs(tmp_path, monkeypat
     monkeypatch.chdir(ROOT)
     assert main(["chapters/nope/01-x.ipynb", "--out", str(tmp_path / "OUT"), "--wheels", "none"]) == 2
     assert "no such notebook" in capsys.readouterr().err and not (tmp_path / "OUT" / "run.log").exists()
+
+
+def test_a_step_past_its_time_limit_takes_its_children_with_it(tmp_path):
+    """G13: a step killed at its limit must not leave its notebook kernels running while runs/ is packed."""
+    import os
+    import sys
+    import time
+
+    from aebook.book.device_slice import Log, _step
+
+    out = tmp_path / "step.log"
+    spawn = ("import subprocess, sys, time; "
+             "p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); "
+             "print(p.pid, flush=True); time.sleep(60)")
+    t0 = time.time()
+    assert _step(Log(tmp_path / "run.log"), "sleeper", [sys.executable, "-c", spawn], dict(os.environ), 3, out) == 124
+    assert time.time() - t0 < 20
+    child = int(out.read_text().split()[0])
+    for _ in range(50):  # the orphan is reaped by init shortly after its kill
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            break
+        with open(f"/proc/{child}/stat") as f:
+            if f.read().split()[2] == "Z":
+                break
+        time.sleep(0.1)
+    else:
+        raise AssertionError(f"the step's child {child} is still running")

@@ -114,34 +114,39 @@ def test_encoder_without_biases_maps_a_blank_image_to_zero_and_keeps_decoder_bia
 def test_a_regularised_grid_member_equals_the_same_network_trained_alone(private_cache):
     import torch
 
-    from aebook.experiments.disks import regularised_grid, train_on_radii
+    from aebook.experiments.disks import regularisation_callbacks, regularised_grid, train_on_radii
     from aebook.models.disk_ae import DiskAutoencoder
-    from aebook.regularisers import code_amplitude, locality, weight_l2
 
     common = dict(size=16, n_train=120, exclude=[(3.0, 5.0)], steps=25, batch_size=16, lr=3e-3, device="cpu")
     probe = torch.from_numpy(disk_images(np.linspace(1, 8, 4), 16))
     settings = [("none", 0.0), ("type 1", 1e-4), ("type 2", 1e-2), ("type 3", 1e-2)]
-    grid = regularised_grid(settings, [0, 3], probe, make_model=lambda: DiskAutoencoder(16, depths=(4, 2, 2)),
-                            **common)
+    small = dict(make_model=lambda: DiskAutoencoder(16, depths=(4, 2, 2)), **common)
+    grid = regularised_grid(settings, [0, 3], probe, stacked=True, **small)
     assert list(grid) == [(seed, kind, lam) for seed in (0, 3) for kind, lam in settings]
-    penalty = {"none": lambda seed: [], "type 1": lambda seed: [locality(1e-4, seed)],
-               "type 2": lambda seed: [weight_l2(1e-2)], "type 3": lambda seed: [weight_l2(1e-2, ("encoder",))]}
+    looped = regularised_grid(settings, [0, 3], probe, **small)  # on the CPU the members train one after another
+    assert list(looped) == list(grid)
     for (seed, kind, lam), member in grid.items():
         alone = train_on_radii(DiskAutoencoder(16, depths=(4, 2, 2)), seed=seed, name=kind,
-                               callbacks=[*penalty[kind](seed), code_amplitude(probe)],
+                               callbacks=regularisation_callbacks(kind, lam, seed, probe),
                                extra_key={"test": kind}, **common)
-        for x, y in zip(member.model.state_dict().values(), alone.model.state_dict().values()):
+        for x, y, z in zip(member.model.state_dict().values(), alone.model.state_dict().values(),
+                           looped[(seed, kind, lam)].model.state_dict().values()):
             torch.testing.assert_close(x, y, rtol=1e-5, atol=1e-6)
+            assert torch.equal(y, z)  # the CPU's grid is the lone run itself
         for name in ("loss", "code_amplitude"):
             torch.testing.assert_close(torch.tensor(member.history[name]), torch.tensor(alone.history[name]),
                                        rtol=1e-5, atol=1e-7)
+            assert looped[(seed, kind, lam)].history[name] == alone.history[name]
     # the regularisers act: the weight penalties shrink the encoder's weights relative to no penalty
     from aebook.regularisers import conv_weight_sum
     none, type3 = grid[(0, "none", 0.0)].model, grid[(0, "type 3", 1e-2)].model
     with torch.no_grad():
         assert conv_weight_sum(type3, ("encoder",)) < conv_weight_sum(none, ("encoder",))
+    for stacked in (True, False):
+        with pytest.raises(ValueError, match="unknown regulariser"):
+            regularised_grid([("type 4", 1.0)], [0], probe, stacked=stacked, **common)
     with pytest.raises(ValueError, match="unknown regulariser"):
-        regularised_grid([("type 4", 1.0)], [0], probe, **common)
+        regularisation_callbacks("type 4", 1.0, 0, probe)
 
 
 def test_largest_jump_tells_a_smooth_code_from_a_step():

@@ -121,3 +121,84 @@ def test_the_atomic_model_s_gpu_layout_leaves_the_cpu_path_as_it_was():
     assert all(torch.equal(before[k], v) and v.is_contiguous() for k, v in model.state_dict().items())
     with torch.no_grad():
         assert torch.equal(model(x), model.decode(model.encode(x)))  # float32, atoms summed as they are
+
+
+def _state_bits(model, opt):
+    flat = {k: v.clone() for k, v in model.state_dict().items()}
+    flat.update({(i, k): (v.clone() if torch.is_tensor(v) else v) for i, st in enumerate(opt.state.values())
+                 for k, v in st.items()})
+    return flat
+
+
+def _same(a, b):
+    return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) if torch.is_tensor(a[k]) else a[k] == b[k] for k in a)
+
+
+@pytest.mark.parametrize("weight_decay", [0.0, 0.1])
+def test_capture_s_warm_up_changes_nothing(weight_decay):
+    """The warm-up capture runs before recording (three real steps) puts back the weights, the optimiser's state and
+    the random state bit for bit, also when the optimiser lacks state for some parameters (a resumed run) and when
+    priming that state moves weights (weight decay: the GPU review's G5, where the weights were saved after it)."""
+    from aebook.graphstep import GraphedStep
+    from aebook.train import reconstruction_mse
+
+    model, data, _ = _tiny_run()
+    opt = torch.optim.Adam(model.parameters(), lr=0.1, weight_decay=weight_decay)
+    first = list(model.parameters())[0]
+    first.grad = torch.ones_like(first)
+    opt.step()  # state for the first parameter only, as after resuming a run that lacked the others'
+    first.grad = None
+    stepper = GraphedStep(model, lambda m, b: reconstruction_mse(m, b) + torch.rand(()).mean() * 0, opt, data, 0, 8,
+                          0, 4)
+    before, rng = _state_bits(model, opt), torch.get_rng_state()
+    stepper.warm_up(3)
+    assert torch.equal(torch.get_rng_state(), rng)
+    after = _state_bits(model, opt)
+    assert all(_same({k: before[k]}, {k: after[k]}) for k in before)  # what existed is as it was, bit for bit
+    fresh = set(after) - set(before)  # the state primed for the other parameters: all zero
+    assert fresh and all(float(after[k].abs().sum()) == 0 for k in fresh if torch.is_tensor(after[k]))
+    assert len(opt.state) == len(list(model.parameters()))
+    assert stepper.run(0)["loss"].dim() == 0  # and the step then runs as it would have
+
+
+def test_a_checkpoint_resumes_with_the_optimiser_s_own_way_of_running():
+    """G6: a checkpoint carries its optimiser's flags (fused, foreach, capturable); loading it keeps the resuming
+    optimiser's own, with its step counters where they belong, and the state's values."""
+    from aebook.train import load_optimizer_state
+
+    p = torch.nn.Parameter(torch.rand(5))
+    fused = torch.optim.Adam([p], lr=0.1, fused=True)
+    p.grad = torch.rand(5)
+    fused.step()
+    saved = fused.state_dict()
+    eager = torch.optim.Adam([p], lr=0.1, foreach=False)
+    load_optimizer_state(eager, saved)
+    group = eager.param_groups[0]
+    assert not group["fused"] and group["foreach"] is False
+    assert torch.equal(eager.state[p]["exp_avg"], fused.state[p]["exp_avg"]) and float(eager.state[p]["step"]) == 1
+    eager.step()  # runs as an eager optimiser
+    back = torch.optim.Adam([p], lr=0.1, fused=True)
+    load_optimizer_state(back, eager.state_dict())
+    assert back.param_groups[0]["fused"] and float(back.state[p]["step"]) == 2
+    back.step()
+    plain = torch.optim.Adam([p], lr=0.1)
+    plain.load_state_dict(eager.state_dict())  # what loading did before: the checkpoint's flags win
+    assert plain.param_groups[0]["foreach"] is False
+
+
+def test_a_failed_capture_is_said_and_strict_mode_stops_there(monkeypatch, capsys):
+    """G2: a capture that fails falls back to eager steps with a warning and one stderr line; under
+    AEBOOK_CUDA_GRAPH=strict it raises, so a check or a benchmark never passes eager steps off as a graph's."""
+    from aebook.graphstep import GraphedStep
+    from aebook.train import CaptureFailed, capture_or_warn, reconstruction_mse
+
+    model, data, _ = _tiny_run()
+    stepper = GraphedStep(model, reconstruction_mse, torch.optim.Adam(model.parameters()), data, 0, 8, 0, 2)
+    monkeypatch.delenv("AEBOOK_CUDA_GRAPH", raising=False)
+    with pytest.warns(RuntimeWarning, match="capture failed for the tiny run"):
+        assert capture_or_warn(stepper, "the tiny run") is False  # the CPU cannot capture: a stand-in failure
+    assert "aebook: CUDA graph capture failed for the tiny run" in capsys.readouterr().err
+    assert stepper.graph is None and stepper.run(0)["loss"].dim() == 0
+    monkeypatch.setenv("AEBOOK_CUDA_GRAPH", "strict")
+    with pytest.raises(CaptureFailed, match="the tiny run"):
+        capture_or_warn(stepper, "the tiny run")

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import time
+
+from aebook import settings
 
 
 class TimeBudgetExceeded(RuntimeError):
@@ -12,13 +13,7 @@ class TimeBudgetExceeded(RuntimeError):
 
 def deadline() -> float | None:
     """The deadline (seconds since the epoch) from ``$AEBOOK_DEADLINE``, or None when the run has no budget."""
-    raw = os.environ.get("AEBOOK_DEADLINE", "").strip()
-    if not raw:
-        return None
-    try:
-        return float(raw)
-    except ValueError:
-        raise ValueError(f"AEBOOK_DEADLINE must be seconds since the epoch, got {raw!r}") from None
+    return settings.deadline()
 
 
 def check(when: float | None, what: str = "training") -> None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from aebook import settings
 from aebook.paths import write_atomic
 
 REPRODUCED, PARTLY, NOT_REPRODUCED = "reproduced", "partly", "not reproduced"
@@ -404,7 +405,7 @@ def environment() -> dict[str, str]:
         "device": device,
         "cpu_capability": torch.backends.cpu.get_cpu_capability(),
         "cpu": cpu_model(),
-        "train_threads": os.environ.get("AEBOOK_TRAIN_THREADS", "2"),
+        "train_threads": str(settings.train_threads()),
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
     }
 
@@ -415,7 +416,7 @@ class ClaimsTable:
 
     chapter: str
     notebook: str
-    profile: str = field(default_factory=lambda: os.environ.get("AEBOOK_PROFILE", "quick"))
+    profile: str = field(default_factory=settings.profile)
     claims: list[Claim] = field(default_factory=list)
 
     def add(self, claim: Claim) -> Claim:
@@ -471,7 +472,7 @@ class ClaimsTable:
 
     def write_json(self, folder: str | Path | None = None) -> Path:
         """Write ``<notebook>.claims.json`` into ``folder`` (default ``$AEBOOK_OUTPUT_DIR`` or the current one)."""
-        target = Path(folder if folder is not None else os.environ.get("AEBOOK_OUTPUT_DIR", "."))
+        target = Path(folder) if folder is not None else settings.output_dir()
         target.mkdir(parents=True, exist_ok=True)
         path = target / f"{self.notebook}.claims.json"
         write_atomic(path, json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import os
-
 import torch
+
+from aebook import settings
 
 VALID_DEVICES = ("auto", "cpu", "cuda")
 
@@ -18,7 +18,7 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
         device = str(device)
     name = str(device).strip().lower()
     if name == "auto":
-        name = os.environ.get("AEBOOK_DEVICE", "auto").strip().lower() or "auto"
+        name = settings.device()
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     base, _, index = name.partition(":")

@@ -50,7 +50,11 @@ def capturable_optimizer(name: str, params, lr: float, weight_decay: float) -> t
 
     if name not in ("adam", "adadelta"):
         raise ValueError(f"no capturable form of the optimiser {name!r} here: use 'adam' or 'adadelta'")
-    return OPTIMIZERS[name](params, lr=lr, weight_decay=weight_decay, capturable=True)
+    optimizer = OPTIMIZERS[name](params, lr=lr, weight_decay=weight_decay, capturable=True)
+    # it steps outside a capture on purpose (priming, the warm-up, an eager fallback): torch's warning about that
+    # would print once in every paper-run notebook (the GPU review's G9)
+    optimizer._warned_capturable_if_run_uncaptured = True
+    return optimizer
 
 
 class StepGraph:
@@ -97,16 +101,16 @@ class StepGraph:
     def _params(self) -> list[torch.Tensor]:
         return [p for group in self.optimizer.param_groups for p in group["params"]]
 
-    def capture(self, warmup: int = 3) -> None:
-        """Record the step as a CUDA graph. The warm-up steps (which capture requires) run on a scratch copy of the
-        optimiser's state and the weights are put back afterwards, so capture changes nothing."""
-        if self.device.type != "cuda":
-            raise RuntimeError("a CUDA graph needs the step's tensors on a CUDA device")
+    def warm_up(self, steps: int = 3) -> Callable[[], None]:
+        """Run ``steps`` steps of the body (capture needs a warm-up: cuDNN's choices, the allocator's pools) and put
+        back what they changed: the weights, the optimiser's state and the random state are as before, bit for bit.
+        A parameter without optimiser state gets it first (a graph cannot allocate it on its first replay), zeroed.
+        Returns the function that puts everything back, for :meth:`capture` to call again after recording."""
         params = self._params()
-        if not self.optimizer.state:
-            prime_optimizer_state(self.optimizer, params)
-        rng = torch.cuda.get_rng_state(self.device)  # the warm-up's noise must not shift the run's
-        saved = [t.detach().clone() for t in self.state]
+        saved = [t.detach().clone() for t in self.state]  # before priming, which may move a weight (the review's G5)
+        cpu_rng = torch.get_rng_state()
+        cuda_rng = torch.cuda.get_rng_state(self.device) if self.device.type == "cuda" else None
+        prime_optimizer_state(self.optimizer, [p for p in params if not self.optimizer.state.get(p)])
         opt_state = {k: (v.detach().clone() if torch.is_tensor(v) else v)
                      for k, v in _flat_state(self.optimizer).items()}
 
@@ -115,19 +119,35 @@ class StepGraph:
                 for t, value in zip(self.state, saved):
                     t.copy_(value)
                 _restore_state(self.optimizer, opt_state)
-            torch.cuda.set_rng_state(rng, self.device)
+            torch.set_rng_state(cpu_rng)
+            if cuda_rng is not None:  # the warm-up's noise must not shift the run's
+                torch.cuda.set_rng_state(cuda_rng, self.device)
 
         for p in params:
             if p.grad is None:
                 p.grad = torch.zeros_like(p)
         try:
-            side = torch.cuda.Stream()
-            side.wait_stream(torch.cuda.current_stream())
-            with torch.cuda.stream(side):
-                for _ in range(warmup):
+            if self.device.type == "cuda":
+                side = torch.cuda.Stream()
+                side.wait_stream(torch.cuda.current_stream())
+                with torch.cuda.stream(side):
+                    for _ in range(steps):
+                        self.body(self.static)
+                torch.cuda.current_stream().wait_stream(side)
+            else:
+                for _ in range(steps):
                     self.body(self.static)
-            torch.cuda.current_stream().wait_stream(side)
+        finally:
             put_back()
+        return put_back
+
+    def capture(self, warmup: int = 3) -> None:
+        """Record the step as a CUDA graph after :meth:`warm_up`; the weights, the optimiser's state and the random
+        state are put back afterwards, so capture changes nothing."""
+        if self.device.type != "cuda":
+            raise RuntimeError("a CUDA graph needs the step's tensors on a CUDA device")
+        put_back = self.warm_up(warmup)
+        try:
             graph = torch.cuda.CUDAGraph()
             with torch.cuda.graph(graph):
                 outputs = dict(self.body(self.static))
@@ -178,15 +198,25 @@ class GraphedStep(StepGraph):
 
 
 def prime_optimizer_state(optimizer: torch.optim.Optimizer, params: nn.Module | Iterable[torch.Tensor]) -> None:
-    """Create the optimiser's state before capture (a graph cannot allocate it on its first replay): one step with
-    zero gradients, then every state tensor zeroed, step counters included. Adam and Adadelta move no weight on a
-    zero gradient from a zero state, so the weights are unchanged. ``params`` are the optimiser's (or a model's)."""
-    for p in (params.parameters() if isinstance(params, nn.Module) else params):
+    """Create the optimiser's state of ``params`` (the optimiser's, or a model's) before capture (a graph cannot
+    allocate it on its first replay): one step with zero gradients for them and none for the optimiser's other
+    parameters (which it then skips), then the new state tensors zeroed, step counters included. Adam and Adadelta
+    move no weight on a zero gradient from a zero state, so the weights are unchanged."""
+    fresh = list(params.parameters() if isinstance(params, nn.Module) else params)
+    if not fresh:
+        return
+    others = [p for group in optimizer.param_groups for p in group["params"] if all(p is not f for f in fresh)]
+    kept = [p.grad for p in others]
+    for p in others:
+        p.grad = None
+    for p in fresh:
         p.grad = torch.zeros_like(p)
     optimizer.step()
+    for p, grad in zip(others, kept):
+        p.grad = grad
     with torch.no_grad():
-        for state in optimizer.state.values():
-            for value in state.values():
+        for p in fresh:
+            for value in optimizer.state[p].values():
                 if torch.is_tensor(value):
                     value.zero_()
 

@@ -17,12 +17,16 @@ def repo_root() -> Path:
 
 def data_dir() -> Path:
     """Return the folder for downloaded datasets (``$AEBOOK_DATA_DIR`` or ``<repo>/data``)."""
-    return Path(os.environ.get("AEBOOK_DATA_DIR", repo_root() / "data"))
+    from aebook import settings
+
+    return settings.data_dir(repo_root() / "data")
 
 
 def cache_dir() -> Path:
     """Return the folder for cached trained weights (``$AEBOOK_CACHE_DIR`` or ``<repo>/.aebook-cache``)."""
-    return Path(os.environ.get("AEBOOK_CACHE_DIR", repo_root() / ".aebook-cache"))
+    from aebook import settings
+
+    return settings.cache_dir(repo_root() / ".aebook-cache")
 
 
 def write_atomic(path: Path, content: bytes | str) -> None:

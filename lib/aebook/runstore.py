@@ -65,14 +65,16 @@ class RunStore:
         return self.enabled and all(p.exists() for p in self.finals)
 
     def load_finished(self, device: torch.device) -> list[dict[str, Any]]:
-        """Every member's stored record (``state_dict``, ``history``, ``seconds``, ``snapshots``)."""
-        return [torch.load(p, map_location=device, weights_only=True) for p in self.finals]
+        """Every member's stored record (``state_dict``, ``history``, ``seconds``, ``snapshots``); the weights on
+        ``device``, the snapshots on the CPU, where a fresh run keeps them."""
+        return [_snapshots_on_cpu(torch.load(p, map_location=device, weights_only=True)) for p in self.finals]
 
     def resume(self, device: torch.device) -> dict[str, Any] | None:
-        """The checkpoint of an interrupted run, or None when there is none (or the store is disabled)."""
+        """The checkpoint of an interrupted run, or None when there is none (or the store is disabled); its
+        snapshots on the CPU."""
         if not (self.enabled and self.checkpoint_path.exists()):
             return None
-        return torch.load(self.checkpoint_path, map_location=device, weights_only=True)
+        return _snapshots_on_cpu(torch.load(self.checkpoint_path, map_location=device, weights_only=True))
 
     def checkpoint(self, state: Mapping[str, Any]) -> None:
         """Write the checkpoint (atomically); nothing when disabled."""
@@ -105,3 +107,12 @@ class RunStore:
         except BaseException:
             save()
             raise
+
+
+def _snapshots_on_cpu(record: dict[str, Any]) -> dict[str, Any]:
+    """``record`` with its ``snapshots`` (step → state) moved to the CPU: whether a run was trained or loaded, its
+    snapshots live in one place (the GPU review's G11)."""
+    if record.get("snapshots"):
+        record["snapshots"] = {step: {name: value.cpu() for name, value in state.items()}
+                               for step, state in record["snapshots"].items()}
+    return record

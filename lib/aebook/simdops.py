@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch.utils._python_dispatch import _get_current_dispatch_mode
 from torch import nn
 from torch.nn import functional as F
 
@@ -73,8 +74,9 @@ def _scaled(g: torch.Tensor, d: torch.Tensor) -> torch.Tensor:
 def _numpy_ok(x: torch.Tensor) -> bool:
     # torch.func's tensors (vmap, jacrev) keep torch's op: under vmap, disks/04's stacked training gave other bits
     # in its type-2 member after ten steps with this op (every op's bits equal; the cause was not traced)
+    # under a Python dispatch mode (aebook.capturelint's, which reads the step a GPU would run) torch's op as well
     return (x.device.type == "cpu" and x.dtype in (torch.float32, torch.float64) and not x.is_sparse
-            and not torch._C._functorch.is_functorch_wrapped_tensor(x))
+            and not torch._C._functorch.is_functorch_wrapped_tensor(x) and _get_current_dispatch_mode() is None)
 
 
 def leaky_relu(x: torch.Tensor, slope: float = 0.01) -> torch.Tensor:

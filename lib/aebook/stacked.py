@@ -36,6 +36,7 @@ from aebook.train import (
     TrainResult,
     capture_or_warn,
     fixed_threads,
+    load_optimizer_state,
     make_optimizer,
     settings_key,
     source_digest,
@@ -147,6 +148,8 @@ def train_stacked(
     _check(configs, datas, args)
     extra = dict(extra_key or {})
     dev = resolve_device(device)
+    if dev.type == "cuda":
+        torch.backends.cudnn.benchmark = True  # fixed shapes, as in train(): cuDNN picks its fastest convolution once
     models = [_initial(make_model, c.seed) for c in configs]
     wanted = sorted(set(int(s) for s in snapshot_steps))
     if wanted and (wanted[0] < 0 or wanted[-1] > configs[0].steps):
@@ -184,7 +187,7 @@ def train_stacked(
         with torch.no_grad():
             for name, value in state["params"].items():
                 params[name].copy_(value)
-        optimizer.load_state_dict(state["optimizer"])
+        load_optimizer_state(optimizer, state["optimizer"])
         history = {name: list(table) for name, table in state["history"].items()}
         start, seconds, snapshots = int(state["step"]), float(state["seconds"]), state.get("snapshots", {})
         set_rng_state(state.get("rng"), dev)
@@ -248,7 +251,7 @@ def train_stacked(
             stepper = StepGraph(body, plan, optimizer, [*params.values(), *buffers.values()], start, config.steps,
                                 dev)
             if graphed:
-                capture_or_warn(stepper)
+                capture_or_warn(stepper, "stacked training")
         for step in range(start, config.steps):
             budget.check(stop_at, "stacked training")
             snapshot(step)
@@ -268,7 +271,8 @@ def train_stacked(
         own = {step: {name: value[i].clone() for name, value in state.items()} for step, state in snapshots.items()}
         records.append({"state_dict": model.state_dict(), "history": record, "seconds": seconds / len(models),
                         "snapshots": own})
-        results.append(TrainResult(model, record, key, False, seconds / len(models), str(dev), own))
+        results.append(TrainResult(model, record, key, False, seconds / len(models), str(dev), own,
+                                   graphed=start < config.steps and stepper.graph is not None))
     store.finish(records)
     return results
 

@@ -7,7 +7,6 @@ import functools
 import hashlib
 import inspect
 import json
-import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -18,7 +17,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from aebook import budget
+from aebook import budget, settings
 from aebook.device import resolve_device
 from aebook.exactmath import PortableAdadelta
 from aebook.paths import cache_dir as default_cache_dir
@@ -90,6 +89,7 @@ class TrainResult:
     seconds: float
     device: str
     snapshots: dict[int, dict[str, torch.Tensor]] = field(default_factory=dict)  # step → state_dict (on the CPU)
+    graphed: bool = False  # whether this run's steps were replayed as a CUDA graph (False for a run from the cache)
 
 
 def reconstruction_mse(model: nn.Module, batch: torch.Tensor) -> torch.Tensor:
@@ -152,20 +152,13 @@ def settings_key(
 
 #: Torch threads while training on the CPU, whatever the machine: a thread count changes how sums are split, and
 #: training amplifies that, so a fixed count makes a 2-core laptop and a 16-core server train the same weights.
-#: Two is what the committed outputs were made with (on 2 cores); ``$AEBOOK_TRAIN_THREADS`` overrides it.
-DEFAULT_TRAIN_THREADS = 2
+#: Two is what the paper runs were made with (on 2 cores); ``$AEBOOK_TRAIN_THREADS`` overrides it.
+DEFAULT_TRAIN_THREADS = settings.DEFAULT_TRAIN_THREADS
 
 
 def train_threads() -> int:
     """The number of torch threads training uses on the CPU (``$AEBOOK_TRAIN_THREADS``, default 2)."""
-    raw = os.environ.get("AEBOOK_TRAIN_THREADS", str(DEFAULT_TRAIN_THREADS))
-    try:
-        n = int(raw)
-    except ValueError:
-        n = 0
-    if n < 1:
-        raise ValueError(f"AEBOOK_TRAIN_THREADS must be a positive integer, got {raw!r}")
-    return n
+    return settings.train_threads()
 
 
 @contextlib.contextmanager
@@ -230,31 +223,67 @@ def use_cuda_graph(dev: torch.device, config: TrainConfig, callbacks: Sequence[C
     unless ``$AEBOOK_CUDA_GRAPH`` is ``0``. The CPU never does: its loop is the reference the committed outputs were
     made with."""
     return (dev.type == "cuda" and not callbacks and config.optimizer in ("adam", "adadelta")
-            and os.environ.get("AEBOOK_CUDA_GRAPH", "1") != "0")
+            and settings.cuda_graph() != "0")
 
 
 def _graphed_step(model: nn.Module, loss_fn: LossFn, optimizer: torch.optim.Optimizer, source: torch.Tensor,
-                  config: TrainConfig, start: int, constraints: Sequence[Constraint]):
+                  config: TrainConfig, start: int, constraints: Sequence[Constraint], name: str = "a run"):
     """The step of :func:`train` on static buffers from ``start`` on, captured as a CUDA graph; when capture fails
     the same step runs eagerly (with a warning), so a model a graph cannot hold still trains."""
     from aebook.graphstep import GraphedStep
 
     stepper = GraphedStep(model, loss_fn, optimizer, source, config.seed, config.batch_size, start, config.steps,
                           constraints)
-    capture_or_warn(stepper)
+    capture_or_warn(stepper, name)
     return stepper
 
 
-def capture_or_warn(stepper) -> None:
-    """Capture ``stepper`` (a :class:`aebook.graphstep.StepGraph`) as a CUDA graph; when capture fails, warn and
-    leave it eager, so that a model a graph cannot hold still trains."""
+class CaptureFailed(RuntimeError):
+    """A CUDA graph capture failed under ``AEBOOK_CUDA_GRAPH=strict``."""
+
+
+#: Settings of an optimiser's param groups that describe how it runs, not what it learns: a checkpoint keeps its own,
+#: and loading it must not impose them on the optimiser that resumes.
+_HOW_IT_RUNS = ("capturable", "fused", "foreach", "differentiable")
+
+
+def load_optimizer_state(optimizer: torch.optim.Optimizer, state: dict[str, Any]) -> None:
+    """``optimizer.load_state_dict(state)``, keeping the optimiser's own way of running (capturable, fused, foreach)
+    and its step counters where that way wants them (on the parameter's device for a capturable or fused optimiser,
+    on the CPU otherwise): a checkpoint written by an eager or CPU run resumes in a CUDA graph, and one written by a
+    graphed run resumes on a CPU (the GPU review's G6)."""
+    own = [{k: group[k] for k in _HOW_IT_RUNS if k in group} for group in optimizer.param_groups]
+    optimizer.load_state_dict(state)
+    for group, flags in zip(optimizer.param_groups, own):
+        group.update(flags)
+        on_device = bool(group.get("capturable") or group.get("fused"))
+        for p in group["params"]:
+            step = optimizer.state.get(p, {}).get("step")
+            if torch.is_tensor(step):
+                optimizer.state[p]["step"] = step.to(p.device if on_device else "cpu")
+
+
+def capture_or_warn(stepper, name: str = "a run") -> bool:
+    """Capture ``stepper`` (a :class:`aebook.graphstep.StepGraph`) as a CUDA graph; whether it was captured.
+
+    When capture fails the step runs eagerly, so that a model a graph cannot hold still trains, and the failure is
+    said twice: a warning in the notebook and one line on stderr (which the runner's log keeps). Under
+    ``AEBOOK_CUDA_GRAPH=strict`` (checks, benchmarks) it raises :class:`CaptureFailed` instead: on torch 2.11 a
+    failed capture can leave the allocator unable to capture again in that process (the GPU review's G2), so later
+    runs would go eager too while their timings read as graph timings."""
+    import sys
     import warnings
 
     try:
         stepper.capture()
     except Exception as exc:  # noqa: BLE001 - any capture failure falls back to the eager step
-        warnings.warn(f"CUDA graph capture failed ({type(exc).__name__}: {exc}); running the step eagerly",
-                      RuntimeWarning, stacklevel=3)
+        message = f"CUDA graph capture failed for {name} ({type(exc).__name__}: {exc})"
+        if settings.cuda_graph() == "strict":
+            raise CaptureFailed(message) from exc
+        print(f"aebook: {message}; running the step eagerly", file=sys.stderr, flush=True)
+        warnings.warn(f"{message}; running the step eagerly", RuntimeWarning, stacklevel=3)
+        return False
+    return True
 
 
 def batch_indices(n: int, batch_size: int, seed: int, step: int) -> torch.Tensor:
@@ -339,7 +368,7 @@ def train(
     state = store.resume(dev)
     if state is not None:
         model.load_state_dict(state["state_dict"])
-        optimizer.load_state_dict(state["optimizer"])
+        load_optimizer_state(optimizer, state["optimizer"])
         history, start, seconds = state["history"], int(state["step"]), float(state["seconds"])
         snapshots = state.get("snapshots", {})
         set_rng_state(state.get("rng"), dev)
@@ -370,7 +399,7 @@ def train(
         try:
             if planned:
                 loss_fn.plan(data, config, dev)
-            stepper = (_graphed_step(model, loss_fn, optimizer, source, config, start, constraints)
+            stepper = (_graphed_step(model, loss_fn, optimizer, source, config, start, constraints, name)
                        if graphed and source.device == dev and start < config.steps else None)
             for step in range(start, config.steps):
                 budget.check(stop_at, name)
@@ -417,4 +446,5 @@ def train(
     snapshot(config.steps)
     model.eval()
     store.finish([{"state_dict": model.state_dict(), "history": history, "seconds": seconds, "snapshots": snapshots}])
-    return TrainResult(model, history, key, False, seconds, str(dev), snapshots)
+    return TrainResult(model, history, key, False, seconds, str(dev), snapshots,
+                       graphed=stepper is not None and stepper.graph is not None)

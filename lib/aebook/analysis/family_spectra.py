@@ -63,16 +63,9 @@ def _times_decoder_jacobian(family: MLPFamily, left: torch.Tensor, z: torch.Tens
 
 def analysis_workers() -> int:
     """Threads the analyses may use on the host (``$AEBOOK_ANALYSIS_WORKERS``, default: every core)."""
-    import os
+    from aebook import settings
 
-    raw = os.environ.get("AEBOOK_ANALYSIS_WORKERS", "")
-    try:
-        n = int(raw) if raw else (os.cpu_count() or 1)
-    except ValueError:
-        n = 0
-    if n < 1:
-        raise ValueError(f"AEBOOK_ANALYSIS_WORKERS must be a positive integer, got {raw!r}")
-    return n
+    return settings.analysis_workers()
 
 
 def eigvals_parallel(mats: torch.Tensor, workers: int | None = None) -> torch.Tensor:

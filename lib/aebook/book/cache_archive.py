@@ -14,7 +14,6 @@ import datetime as dt
 import hashlib
 import io
 import json
-import os
 import re
 import tarfile
 from collections.abc import Iterator
@@ -186,7 +185,7 @@ def main(argv: list[str]) -> int:
             report = unpack(args.file, args.cache)
             added = sum(v == "added" for v in report.values())
             print(f"unpacked {args.file}: {added} of {len(report)} files added to "
-                  f"{args.cache or os.environ.get('AEBOOK_CACHE_DIR', '.aebook-cache')}")
+                  f"{args.cache or cache_dir()}")
             for name, what in report.items():
                 if what != "added":
                     print(f"  {name}: {what}")

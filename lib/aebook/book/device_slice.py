@@ -21,6 +21,7 @@ import argparse
 import gzip
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tarfile
@@ -66,10 +67,14 @@ def _step(log: Log, name: str, command: list[str], env: dict[str, str], timeout:
         return -1
     try:
         with (out.open("a") if out else open(os.devnull, "w")) as sink:
-            proc = subprocess.run(command, env=env, stdout=sink, stderr=subprocess.STDOUT, timeout=timeout)
-        rc = proc.returncode
-    except subprocess.TimeoutExpired:
-        rc = 124
+            # its own process group: at the time limit its notebook kernels go with it (the GPU review's G13)
+            proc = subprocess.Popen(command, env=env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
+            try:
+                rc = proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+                rc = 124
     except OSError as exc:
         log(f"{name}: could not start ({exc})")
         return -2
@@ -109,7 +114,9 @@ def describe(out: Path) -> None:
     """``env.txt``: the GPU, the CPU, memory, Python and the versions of torch and the notebook stack."""
     probes = [["nvidia-smi"], ["lscpu"], ["free", "-g"],
               [sys.executable, "-c", "import torch, papermill, ipywidgets, numpy; print('torch', torch.__version__, "
-               "'cuda', torch.version.cuda, 'papermill', papermill.__version__, 'numpy', numpy.__version__)"]]
+               "'cuda', torch.version.cuda, 'papermill', papermill.__version__, 'numpy', numpy.__version__); "
+               "ok = torch.cuda.is_available(); print('cuda available', ok, "
+               "torch.cuda.get_device_name(0) if ok else '(no CUDA device)')"]]
     with (out / "env.txt").open("w") as f:
         for probe in probes:
             if shutil.which(probe[0]) or probe[0] == sys.executable:

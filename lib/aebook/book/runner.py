@@ -24,6 +24,8 @@ PROFILES = ("quick", "paper")
 #: Notebooks that load models another notebook trains (the same settings give the same weight-cache key): the
 #: trainers run first, so that each model is trained once and read from the cache after.
 SHARED_MODELS: dict[str, tuple[str, ...]] = {
+    "disks/03-unseen-radii": ("disks/02-linear-encoder-no-bias",),  # its all-radii controls are 02's networks
+    "disks/05-dcgan": ("disks/03-unseen-radii",),  # its small autoencoder is 03's network with the hole
     "ood-geometry/02-eigenvalues": ("ood-geometry/01-family-and-reconstructions",),
     "conservative/03-deeper-and-beyond": ("ood-geometry/01-family-and-reconstructions",),
     "spatial-vae/02-codes": ("spatial-vae/01-latent-size",),

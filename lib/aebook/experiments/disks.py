@@ -14,7 +14,8 @@ from aebook.analysis import codes, images
 from aebook.device import resolve_device
 from aebook.data.disks import Interval, fitted_radius, sample_radii, shape_images
 from aebook.models.disk_ae import DiskAutoencoder
-from aebook.regularisers import code_amplitude_of, conv_weight_sum, locality_pairs, locality_value
+from aebook.regularisers import (code_amplitude, code_amplitude_of, conv_weight_sum, locality, locality_pairs,
+                                 locality_value, weight_l2)
 from aebook.stacked import train_stacked
 from aebook.train import Callback, TrainConfig, TrainResult, reconstruction_mse, tensor_digest, train
 
@@ -65,6 +66,16 @@ def regularised_loss(probe: torch.Tensor) -> Callable[..., tuple[torch.Tensor, d
     return loss
 
 
+def regularisation_callbacks(kind: str, lam: float, seed: int, probe: torch.Tensor) -> list[Callback]:
+    """The callbacks of a lone run of regulariser ``kind`` at weight ``lam`` (paper 000 §3.2.4), plus the probe's code
+    amplitude: ``locality(λ, seed)`` (type 1), ``weight_l2(λ)`` (type 2), ``weight_l2(λ, ("encoder",))`` (type 3)."""
+    penalties = {"none": [], "type 1": [locality(lam, seed)], "type 2": [weight_l2(lam)],
+                 "type 3": [weight_l2(lam, ("encoder",))]}
+    if kind not in penalties:
+        raise ValueError(f"unknown regulariser type {kind!r}: use {list(REGULARISER_WEIGHTS)}")
+    return [*penalties[kind], code_amplitude(probe)]
+
+
 def regularised_grid(
     settings: Sequence[tuple[str, float]],
     seeds: Sequence[int],
@@ -79,21 +90,31 @@ def regularised_grid(
     lr: float = 3e-3,
     device: str = "auto",
     make_model: Callable[[], nn.Module] | None = None,
+    stacked: bool | None = None,
 ) -> dict[tuple[int, str, float], TrainResult]:
-    """Train one disk autoencoder per seed and (regulariser type, λ) of ``settings`` (paper 000 §3.2.4), all in one
-    stacked run; keyed ``(seed, type, λ)``.
+    """Train one disk autoencoder per seed and (regulariser type, λ) of ``settings`` (paper 000 §3.2.4); keyed
+    ``(seed, type, λ)``.
 
-    Each member is what ``train_on_radii`` gives with the callbacks ``locality(λ, seed)`` (type 1),
-    ``weight_l2(λ)`` (type 2) or ``weight_l2(λ, ("encoder",))`` (type 3) and ``code_amplitude(probe)``: the same
-    data, batches, pairs and initial weights, up to float reassociation (tests/test_disks.py holds it to 1e-5).
+    Each member is ``train_on_radii`` with :func:`regularisation_callbacks`: the same data, batches, pairs and initial
+    weights for every member of a seed. ``stacked`` (default: on a GPU only) trains them all as one stacked model,
+    one step for all, equal to the lone runs up to float reassociation (tests/test_disks.py holds it to 1e-5); on the
+    CPU one after another is 1.4× faster (``bench/stack_or_loop.py``), so there they train alone.
     """
     unknown = {kind for kind, _ in settings} - set(REGULARISER_WEIGHTS)
     if unknown:
         raise ValueError(f"unknown regulariser type(s) {sorted(unknown)}: use {list(REGULARISER_WEIGHTS)}")
     r_max = size / 2 if r_max is None else r_max
+    members = [(seed, kind, lam) for seed in seeds for kind, lam in settings]
+    if not (resolve_device(device).type == "cuda" if stacked is None else stacked):
+        key = {"amplitude_probe": tensor_digest(probe)}
+        return {(seed, kind, lam): train_on_radii(
+                    make_model() if make_model else None, size=size, n_train=n_train, r_max=r_max, exclude=exclude,
+                    steps=steps, batch_size=batch_size, lr=lr, seed=seed, device=device, name=f"{kind} λ={lam:g}",
+                    callbacks=regularisation_callbacks(kind, lam, seed, probe),
+                    extra_key={**key, "regulariser": kind, "lambda": lam})
+                for seed, kind, lam in members}
     data = {seed: torch.from_numpy(shape_images("disk", sample_radii(n_train, r_max=r_max, exclude=exclude,
                                                                      seed=seed), size)) for seed in seeds}
-    members = [(seed, kind, lam) for seed in seeds for kind, lam in settings]
     member_seeds = [seed for seed, _, _ in members]
 
     def pairs(step: int) -> dict[str, torch.Tensor]:

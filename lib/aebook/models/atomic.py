@@ -22,6 +22,14 @@ def _check_size(size: int) -> int:
     return ups
 
 
+def channels_last(x: torch.Tensor) -> torch.Tensor:
+    """``x`` in the channels-last layout, or ``x`` itself under ``torch.func.vmap``, which cannot query a batched
+    tensor's layout (stacking atomic models on a GPU raised there: the GPU review's G4)."""
+    if torch._C._functorch.is_batchedtensor(x):
+        return x
+    return x.contiguous(memory_format=torch.channels_last)
+
+
 def decoder_channels(size: int) -> list[int]:
     """Channels of the block decoder's upsampling convolutions: 8s, then doubling to 32 at the last (section III)."""
     ups = _check_size(size)
@@ -113,7 +121,7 @@ class AtomicAutoencoder(nn.Module):
         if not x.is_cuda:
             return self.decode(self.encode(x))
         with torch.autocast("cuda", dtype=torch.bfloat16, cache_enabled=False):  # no cache: a CUDA graph may hold it
-            out = self.decode(self.encode(x.contiguous(memory_format=torch.channels_last)))
+            out = self.decode(self.encode(channels_last(x)))
         return out.float()
 
     def on_device(self, device: torch.device) -> None:

@@ -21,7 +21,9 @@ def affine_from_offsets(u: torch.Tensor) -> torch.Tensor:
     """Six free affine cells as offsets from the identity: (n, 6) → (n, 2, 3), u = 0 is the identity."""
     if u.dim() != 2 or u.shape[1] != 6:
         raise ValueError(f"expected (n, 6) affine offsets, got {tuple(u.shape)}")
-    identity = torch.tensor([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], dtype=u.dtype, device=u.device)
+    # made on u's device, not copied from the host: a host tensor here would be a copy in every step, which a CUDA
+    # graph cannot capture (the GPU review's G1)
+    identity = torch.eye(2, 3, dtype=u.dtype, device=u.device)
     return identity + u.view(-1, 2, 3)
 
 
