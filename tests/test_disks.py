@@ -158,3 +158,33 @@ def test_largest_jump_tells_a_smooth_code_from_a_step():
     assert largest_jump(r, step) > 0.7
     assert largest_jump(r[::-1], (r**2)[::-1]) == largest_jump(r, r**2)  # order of the points does not matter
     assert largest_jump(r, np.ones_like(r)) == 0.0
+
+
+def test_regularisation_figures_read_the_hole_the_band_and_the_seeds():
+    """disks/04's figures from made-up sweeps whose answers are known: a network whose error doubles in the hole, a
+    type 3 network that is flat, and the control band where nothing is missing."""
+    from types import SimpleNamespace
+
+    from aebook.experiments import disks as dk
+
+    r = np.linspace(1, 32, 32)
+    inside, outside = in_intervals(r, [(11.0, 18.0)]), ~in_intervals(r, [(11.0, 18.0)]) & (r >= 3)
+    best = {"none": ("none", 0.0), "type 1": ("type 1", 1e-9), "type 2": ("type 2", 1e-4), "type 3": ("type 3", 1e-4)}
+    level = {"none": 1.0, "type 1": 0.9, "type 2": 2.0, "type 3": 0.5}  # error outside the hole
+    bump = {"none": 2.0, "type 1": 2.0, "type 2": 1.0, "type 3": 1.0}  # inside / outside
+    sweeps, runs = {}, {}
+    for seed in (0, 1):
+        for kind, key in best.items():
+            mse = np.where(inside, level[kind] * bump[kind] * (1 + seed), level[kind])
+            sweeps[(seed, *key)] = SimpleNamespace(mse=mse, codes=(r**2)[:, None])
+            runs[(seed, *key)] = SimpleNamespace(history={"code_amplitude": [1.0] * 60 + [2.0] * 40})
+    ours, controls = dk.regularisation_figures(runs, sweeps, best, [0, 1], r, inside, outside, (20.0, 27.0))
+    closes = ours["type3-closes-hole"]
+    assert closes[dk.BUMP_NONE] == pytest.approx(3.0)  # inside the hole 2 at seed 0, 4 at seed 1; outside 1
+    assert closes[dk.BUMP_RATIO] == pytest.approx(0.5) and closes[dk.SEEDS] == 2 and closes[dk.BEST_LAMBDA] == 1e-4
+    assert controls["type3-closes-hole"][dk.BUMP_RATIO] == pytest.approx(1.0)  # no hole in the seen band
+    assert ours["type3-best-in-hole"][dk.HOLE_2_3] == pytest.approx(4.0)
+    assert ours["type1-no-help"][dk.HOLE_1_NONE] == pytest.approx(0.9)
+    assert ours["type3-area"][dk.POWER] == pytest.approx(2.0, abs=0.05) and ours["type3-area"][dk.SPEARMAN] == 1.0
+    assert ours["type2-amplitude"][dk.GROWTH_2] == pytest.approx(2.0) == controls["type2-amplitude"][dk.GROWTH_2]
+    assert set(controls) == set(ours) - {"type3-best-in-hole"}  # its arms are each other's comparison

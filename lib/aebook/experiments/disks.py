@@ -195,3 +195,88 @@ def without_encoder_biases(model: DiskAutoencoder) -> DiskAutoencoder:
     for conv in model.encoder_convs:
         conv.register_parameter("bias", None)
     return model
+
+
+# disks/04's figures: each label is named here once; the notebook's rules, the prose roles and the calibration
+# records read them by these names.
+BUMP_NONE = "inside/outside none"
+BUMP_RATIO = "bump type 3 / none"
+HOLE_3_NONE = "hole error type 3 / none"
+WORST_SEED = "worst seed"
+BEST_LAMBDA = "best λ"
+SEEDS = "seeds"
+ERROR_2_NONE = "error type 2 / none"
+HOLE_2_NONE = "hole error type 2 / none"
+HOLE_2_3 = "hole error type 2 / type 3"
+HOLE_1_3 = "hole error type 1 / type 3"
+HOLE_1_NONE = "hole error type 1 / none"
+GROWTH_2 = "late growth type 2"
+WORST_SEED_3 = "worst seed's hole error type 3 / none"
+POWER, JUMP, R2_AREA, SPEARMAN = "p", "largest jump / code range", "R²(r²)", "Spearman(r, z)"
+
+
+def code_shape(r: np.ndarray, z: np.ndarray) -> dict[str, float]:
+    """How a 1-D code ``z`` follows the radius ``r``: the best power p of z ≈ a·r^p + b, the largest jump between
+    neighbouring radii over the code's range, R² of a line in r², and |Spearman ρ| (notebook 01's figures)."""
+    from aebook.analysis import fits
+
+    return {POWER: fits.best_power(r, z), JUMP: fits.largest_jump(r, z), R2_AREA: fits.linear_r2(r**2, z),
+            SPEARMAN: abs(fits.spearman(r, z))}
+
+
+def regularisation_figures(runs: dict[tuple[int, str, float], TrainResult], sweeps: dict[tuple, RadiusSweep],
+                           best: dict[str, tuple[str, float]], seeds: Sequence[int], r_test: np.ndarray,
+                           inside: np.ndarray, outside: np.ndarray,
+                           control_band: Interval) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]]]:
+    """Every figure disks/04's claims read, per claim id: ours, and the control's (the same figure where the effect
+    should be absent: a seen band in place of the hole, another regulariser, or no regulariser).
+
+    ``best`` maps each type to its chosen (type, λ); ``inside``/``outside`` are masks over ``r_test`` (the hole, and
+    the seen radii from 3 up); figures average over ``seeds`` unless they take the worst seed."""
+    from aebook.data.disks import in_intervals
+
+    def per_seed(kind: str) -> list[RadiusSweep]:
+        return [sweeps[(seed, *best[kind])] for seed in seeds]
+
+    def mean_error(kind: str, mask: np.ndarray) -> float:
+        return float(np.mean([s.mse[mask].mean() for s in per_seed(kind)]))
+
+    def growth(kind: str) -> float:
+        return float(np.mean([late_growth(runs[(seed, *best[kind])].history["code_amplitude"]) for seed in seeds]))
+
+    def worst_seed(kind: str) -> float:
+        return max(mine.mse[inside].mean() / none.mse[inside].mean()
+                   for mine, none in zip(per_seed(kind), per_seed("none")))
+
+    hole = {kind: mean_error(kind, inside) for kind in best}
+    ratio = {kind: hole[kind] / hole["none"] for kind in best}
+    bump = {kind: hole[kind] / mean_error(kind, outside) for kind in best}
+    band = in_intervals(r_test, [tuple(control_band)])
+    elsewhere = outside & ~band
+    band_bump = {kind: float(np.mean([s.mse[band].mean() / s.mse[elsewhere].mean() for s in per_seed(kind)]))
+                 for kind in best}
+    every = inside | outside  # every test radius from 3 up, the hole included
+    all_error = {kind: mean_error(kind, every) for kind in best}
+    z3, z0 = (sweeps[(seeds[0], *best[k])].codes[:, 0] for k in ("type 3", "none"))
+    ours = {
+        "type3-closes-hole": {BUMP_NONE: bump["none"], BUMP_RATIO: bump["type 3"] / bump["none"],
+                              HOLE_3_NONE: ratio["type 3"], WORST_SEED: worst_seed("type 3"),
+                              BEST_LAMBDA: best["type 3"][1], SEEDS: len(seeds)},
+        "type2-worsens": {ERROR_2_NONE: all_error["type 2"] / all_error["none"], HOLE_2_NONE: ratio["type 2"]},
+        "type3-best-in-hole": {BUMP_NONE: bump["none"], HOLE_2_3: hole["type 2"] / hole["type 3"],
+                               HOLE_1_3: hole["type 1"] / hole["type 3"]},
+        "type3-area": code_shape(r_test, z3),
+        "type1-no-help": {BUMP_NONE: bump["none"], HOLE_1_NONE: ratio["type 1"], BEST_LAMBDA: best["type 1"][1]},
+        "type2-amplitude": {GROWTH_2: growth("type 2")},
+        "type3-consistent-across-runs": {BUMP_NONE: bump["none"], SEEDS: len(seeds),
+                                         WORST_SEED_3: worst_seed("type 3")},
+    }
+    controls = {
+        "type3-closes-hole": {BUMP_RATIO: band_bump["type 3"] / band_bump["none"]},
+        "type2-worsens": {ERROR_2_NONE: all_error["type 3"] / all_error["none"], HOLE_2_NONE: ratio["type 3"]},
+        "type3-area": code_shape(r_test, z0),
+        "type1-no-help": {HOLE_1_NONE: ratio["type 3"], BEST_LAMBDA: best["type 3"][1]},
+        "type2-amplitude": {GROWTH_2: growth("none")},
+        "type3-consistent-across-runs": {WORST_SEED_3: worst_seed("type 2")},
+    }
+    return ours, controls

@@ -421,8 +421,7 @@ def upright_figures(models: dict[tuple[str, int], VAE], x_train: torch.Tensor, t
             m, z = models[key], prior_codes(n, key[1], seed)
             ours.append(slant_spread(m, z, mean_pose(m, x_train)) / vae_spread)
             control.append(slant_spread(m, z, poses_of(m)) / vae_spread)
-    name = "largest slant spread of a transformer model's samples / the VAE's"
-    return {name: max(ours)}, {name: max(control)}
+    return {UPRIGHT: max(ours)}, {UPRIGHT: max(control)}
 
 
 def prior_posterior_samples(model: VAE, x: torch.Tensor, seed: int = 0) -> dict[str, float]:
@@ -472,3 +471,62 @@ def latent_size_comparisons(models: dict[tuple[str, int], VAE], scores: dict[tup
             affine[t], prior_codes(n_samples, t - pose_size("affine-tvae"), seed + 1),
             mean_pose(affine[t], x_train))).mean()) for t in totals},
     }
+
+
+# notebook 01's figures: each label is named here once; the notebook's rules, the prose roles and the calibration
+# records read them by these names.
+UPRIGHT = "largest slant spread of a transformer model's samples / the VAE's"
+PAIRS_BELOW_VAE = "share of (model, size) pairs below the VAE"
+GAIN_RATIO = "smaller of TPS, DTVAE mean gain / affine T-VAE mean gain"
+ENTROPY_GROWTH = "entropy at largest / smallest size"
+SIZES_SHARPER = "share of sizes where the affine T-VAE is sharper"
+GROWTH_RATIO = "model entropy growth / VAE entropy growth"
+SIZES_SHARPER_THAN_MODEL = "share of sizes where the affine T-VAE is sharper than the model"
+TPS_AT_30 = "model / affine T-VAE entropy at 30"
+OPTIMUM_STEPS = "|best size − 25| in steps of the size grid"
+
+
+def vae_optimum(scores: dict[tuple[str, int], dict[str, float]]) -> tuple[int, list[int]]:
+    """The VAE's size with the highest test ELBO, and every VAE size scored (ascending)."""
+    elbo = {z: s["elbo"] for (k, z), s in scores.items() if k == "vae"}
+    return max(elbo, key=elbo.get), sorted(elbo)
+
+
+def latent_size_figures(cmp: dict[str, dict], entropy: dict[tuple[str, int], float],
+                        scores: dict[tuple[str, int], dict[str, float]], totals: list[int],
+                        upright: tuple[dict[str, float], dict[str, float]]
+                        ) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]]]:
+    """Every figure notebook 01's claims read, per claim id: ours and the control's. ``cmp`` is
+    :func:`latent_size_comparisons`'s, ``upright`` :func:`upright_figures`'s pair. Fig. 9's row needs a total of 30
+    and the optimum's row a total of 25: without them they are absent."""
+    gain, fixed_gain, mean_gain, growth = cmp["gain"], cmp["fixed_gain"], cmp["mean_gain"], cmp["growth"]
+    warped, second = cmp["warped_vae"], cmp["second_draw"]
+    ours = {
+        "fig5-transformers-fit-better": {PAIRS_BELOW_VAE: np.mean([g > 0 for g in gain.values()])},
+        "fig5-tps-dtvae-most": {GAIN_RATIO: min(mean_gain["tps-tvae"], mean_gain["affine-dtvae"])
+                                / mean_gain["affine-tvae"]},
+        "fig6-vae-blurs-with-size": {ENTROPY_GROWTH: growth["vae"]},
+        "fig6-tvae-sharp": {SIZES_SHARPER: float(np.mean(list(cmp["sharper"].values())))},
+        "fig6-tvae-less-affected": {GROWTH_RATIO: growth["affine-tvae"] / growth["vae"]},
+        "fig7-dtvae-like-vae": {ENTROPY_GROWTH: growth["affine-dtvae"]},
+        "fig7-dtvae-worse-than-tvae": {SIZES_SHARPER_THAN_MODEL: float(np.mean(
+            [entropy[("affine-tvae", t)] < entropy[("affine-dtvae", t)] for t in totals]))},
+        "fig6-upright-samples": upright[0],
+    }
+    controls = {
+        "fig5-transformers-fit-better": {PAIRS_BELOW_VAE: np.mean([g > 0 for g in fixed_gain.values()])},
+        "fig6-vae-blurs-with-size": {ENTROPY_GROWTH: growth["affine-tvae"]},
+        "fig6-tvae-sharp": {SIZES_SHARPER: float(np.mean([warped[t] < entropy[("vae", t)] for t in totals]))},
+        "fig6-tvae-less-affected": {GROWTH_RATIO: growth["affine-dtvae"] / growth["vae"]},
+        "fig7-dtvae-like-vae": {ENTROPY_GROWTH: growth["affine-tvae"]},
+        "fig7-dtvae-worse-than-tvae": {SIZES_SHARPER_THAN_MODEL: float(np.mean(
+            [entropy[("affine-tvae", t)] < second[t] for t in totals]))},
+        "fig6-upright-samples": upright[1],
+    }
+    if 30 in totals:  # the thesis's Fig. 9 is at dim z + dim u = 30 (24 + 6 against 12 + 18)
+        ours["fig9-tps-sharper"] = {TPS_AT_30: entropy[("tps-tvae", 30)] / entropy[("affine-tvae", 30)]}
+        controls["fig9-tps-sharper"] = {TPS_AT_30: second[30] / entropy[("affine-tvae", 30)]}
+    if 25 in totals:  # Fig. 5: "the optimal number of latent variables can be estimated to be around 25"
+        best, sizes = vae_optimum(scores)
+        ours["fig5-optimum-near-25"] = {OPTIMUM_STEPS: abs(sizes.index(best) - sizes.index(25))}
+    return ours, controls
