@@ -85,6 +85,20 @@ def test_leave_one_out_counts_a_false_failure_where_one_run_leaves_a_settled_row
     assert [f.run for f in failures] == ["q, seed 9"]
 
 
+def test_leave_one_out_fails_a_run_trained_otherwise_but_not_one_at_another_seed():
+    recipe = lambda steps, seed: {"model": "Linear", "architecture": "a", "parameters": 20, "data": [64, 4],  # noqa: E731
+                                  "config": {"steps": steps, "seed": seed}, "settings": {}}
+    tables = lambda steps, seed: [{"claims": [_claim(3.0)], "training": [recipe(steps, seed)]}]  # noqa: E731
+    runs = [{"float_path": "reference", "seed": 0, "tables": tables(100, 0)},
+            {"float_path": "p", "seed": 1, "tables": tables(100, 1)},     # another seed on purpose: not a change
+            {"float_path": "p", "seed": 2, "tables": [{"claims": [_claim(3.0)]}]}]  # recorded before the record
+    assert leave_one_out({"toy": runs})[0] == []
+    runs.append({"float_path": "q", "seed": 0, "tables": tables(50, 0)})
+    [failure] = leave_one_out({"toy": runs})[0]
+    assert failure.run == "q, seed 0"
+    assert failure.problems == ["training run 1 (Linear): config.steps 50 (committed 100)"]
+
+
 def test_no_recorded_run_of_the_book_fails_against_the_others():
     notebooks = sorted(ROOT.glob("chapters/*/[0-9]*.ipynb"))
     false, report = leave_one_out_report(notebooks)

@@ -50,11 +50,29 @@ def test_the_plugin_reexecutes_and_compares(tmp_path):
     assert "outside the band" in (tmp_path / "out" / "sub" / "01-tiny.fallback.txt").read_text()
 
 
-def _set_fail(nb: dict) -> dict:
+def _set_parameter(nb: dict, old: str, new: str) -> dict:
     cell = nb["cells"][1]
     src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-    cell["source"] = src.replace("fail = False", "fail = True")
+    assert old in src
+    cell["source"] = src.replace(old, new)
     return nb
+
+
+def test_a_mutation_that_halves_the_training_steps_fails_the_check_off_the_reference_path(tmp_path, monkeypatch):
+    monkeypatch.setenv("AEBOOK_CACHE_DIR", str(tmp_path / "weights"))
+    four = tmp_path / "four.ipynb"
+    four.write_text(json.dumps(_set_parameter(json.loads(TINY.read_text()), "train_steps = 0", "train_steps = 4")))
+    committed = execute_notebook(four, timeout=120)
+    mutant = tmp_path / "mutant" / "01-tiny.ipynb"
+    mutant.parent.mkdir()
+    mutant.write_text(json.dumps(_set_parameter(committed, "train_steps = 4", "train_steps = 2")))
+    proc = _check(mutant, tmp_path)  # without --claims-check-exact: the comparison for another CPU
+    assert proc.returncode == 1, proc.stdout[-3000:]
+    assert "training run 1 (Linear): config.steps 2 (committed 4)" in proc.stdout
+
+
+def _set_fail(nb: dict) -> dict:
+    return _set_parameter(nb, "fail = False", "fail = True")
 
 
 def test_a_notebook_without_claims_or_with_an_error_fails(tmp_path):

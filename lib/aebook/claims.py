@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from aebook import settings
+from aebook import recipes, settings
 from aebook.paths import write_atomic
 
 REPRODUCED, PARTLY, NOT_REPRODUCED = "reproduced", "partly", "not reproduced"
@@ -437,7 +437,8 @@ class ClaimsTable:
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready record of the whole table, with what it ran on (for the book's run report)."""
+        """A JSON-ready record of the whole table, with what it ran on (for the book's run report) and what every
+        network trained so far in this process was asked to do (:mod:`aebook.recipes`)."""
         return {
             "chapter": self.chapter,
             "notebook": self.notebook,
@@ -446,6 +447,7 @@ class ClaimsTable:
             "kinds": self.kind_counts(),
             "claims": [c.to_dict() for c in self.claims],
             "environment": environment(),
+            "training": recipes.noted(),
         }
 
     def to_markdown(self) -> str:

@@ -26,7 +26,7 @@ import torch
 from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 
-from aebook import budget
+from aebook import budget, recipes
 from aebook.device import resolve_device
 from aebook.paths import cache_dir as default_cache_dir
 from aebook.runstore import RunStore, rng_state, set_rng_state
@@ -160,6 +160,8 @@ def train_stacked(
             spec[name] = _describe(fn)
     keys = [settings_key(m, d, c, {**spec, "member_args": a}, snapshot_steps=wanted)
             for m, d, c, a in zip(models, datas, configs, args)]
+    for m, d, c, a, k in zip(models, datas, configs, args, keys):
+        recipes.note(k, recipes.recipe(m, d, c, {**extra, "member_args": a}))
     folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     group = hashlib.sha256(json.dumps(keys).encode()).hexdigest()[:16]
     store = RunStore(folder, keys, f"stacked-{group}.ckpt", enabled=cache)

@@ -17,7 +17,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from aebook import budget, settings
+from aebook import budget, recipes, settings
 from aebook.device import resolve_device
 from aebook.exactmath import PortableAdadelta
 from aebook.paths import cache_dir as default_cache_dir
@@ -335,6 +335,7 @@ def train(
     if wanted and (wanted[0] < 0 or wanted[-1] > config.steps):
         raise ValueError(f"snapshot steps must lie in [0, {config.steps}], got {wanted}")
     key = settings_key(model, data, config, extra, loss_fn, constraints, wanted)
+    recipes.note(key, recipes.recipe(model, data, config, extra))
     folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     store = RunStore(folder, [key], f"{key}.ckpt", enabled=cache)
     dev = resolve_device(device)

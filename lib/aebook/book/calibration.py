@@ -226,10 +226,13 @@ def leave_one_out_report(notebooks: list[Path]) -> tuple[int, str]:
 def check_report(executed: str | Path, notebook: str | Path) -> tuple[bool, str]:
     """An executed copy of ``notebook`` (from another machine, or changed code) checked as the notebook check's
     fallback checks a fresh run: whether it passes, and what it found."""
-    from aebook.book.fallback import compare
+    from aebook.book.fallback import compare, training_differences
 
-    runs = [claims_by_id(r["tables"]) for r in all_runs(notebook)]
-    result = compare(runs[0], claims_by_id(notebook_claims(executed)), runs)
+    recorded = all_runs(notebook)
+    runs = [claims_by_id(r["tables"]) for r in recorded]
+    fresh = notebook_claims(executed)
+    result = compare(runs[0], claims_by_id(fresh), runs)
+    result.problems = training_differences(recorded[0], {"seed": recorded[0]["seed"], "tables": fresh}) + result.problems
     lines = [f"{executed} against the {len(runs)} recorded runs of {notebook}: {result.settled} settled row(s), "
              f"{result.outside} of {result.banded} figures outside their bands",
              *(f"  FAIL {p}" for p in result.problems), *(f"  note {n}" for n in result.notes)]

@@ -9,6 +9,9 @@ run. A *verdict* is steadier. So the fallback
 
 - fails on structure: a claim or a figure the committed outputs have and the fresh run lacks, or the reverse (a
   change of code, which no machine explains);
+- fails on training: a network trained with other steps, another architecture, data of another shape or other
+  settings than the committed run's (:mod:`aebook.recipes`; none of it depends on the machine, so it is compared
+  exactly);
 - fails on a **settled row** whose verdict turned into its opposite (reproduced ↔ not reproduced): a row is
   settled when every recorded run gives it the same verdict, and so does every recorded run with any one of the
   figures its rule reads moved to either end of that figure's band (the recorded range widened by
@@ -177,6 +180,25 @@ def claims_by_id(tables: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Any
     return {c["id"]: c for t in tables for c in t["claims"]}
 
 
+def _training(run: Mapping[str, Any]) -> list[dict[str, Any]] | None:
+    """The training runs a recorded run's tables record (its last table's), None when it predates the record."""
+    found = None
+    for table in run["tables"]:
+        found = table.get("training", found)
+    return found
+
+
+def training_differences(committed: Mapping[str, Any], run: Mapping[str, Any]) -> list[str]:
+    """How a recorded run's training differs from the committed run's (:mod:`aebook.recipes`), its seed aside when
+    it was recorded at another seed; nothing when either predates the record."""
+    from aebook.recipes import differences
+
+    old, new = _training(committed), _training(run)
+    if old is None or new is None:
+        return []
+    return differences(old, new, ignore_seed=committed.get("seed") != run.get("seed"))
+
+
 @dataclass
 class FalseFailure:
     """A recorded run that the fallback would fail against the others."""
@@ -200,6 +222,7 @@ def leave_one_out(notebook_runs: Mapping[str, Sequence[Mapping[str, Any]]]) -> t
             # rows and figures that today's outputs have are checked
             shared = {cid: c for cid, c in claims.items() if cid in rules}
             result = compare({cid: rules[cid] for cid in shared}, shared, others, structure=False)
+            result.problems += training_differences(runs[0], run)
             counts["runs"] += 1
             counts["rows"] += len(shared)
             counts["settled"] += result.settled

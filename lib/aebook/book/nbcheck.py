@@ -40,6 +40,29 @@ def claims_of(nb: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
     return found
 
 
+def training_of(nb: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """The training runs a notebook's outputs record (:mod:`aebook.recipes`): its last claims table's, which holds
+    every run before it; None when no table records them (outputs older than the record)."""
+    found = None
+    for cell in nb.get("cells", []):
+        for out in cell.get("outputs", []):
+            table = out.get("metadata", {}).get("aebook", {}).get("claims")
+            if table and "training" in table:
+                found = table["training"]
+    return found
+
+
+def compare_training(committed: dict[str, Any], fresh: dict[str, Any]) -> list[str]:
+    """How the fresh run's training differs from the committed one's: steps, architecture, data shape, settings.
+    None of it depends on the machine, so both modes of the check compare it exactly."""
+    from aebook.recipes import differences
+
+    old, new = training_of(committed), training_of(fresh)
+    if old is None:
+        return ["the committed outputs do not record their training runs: re-execute the notebook (make outputs)"]
+    return differences(old, new or [])
+
+
 def float_path(nb: dict[str, Any]) -> str | None:
     """The CPU float path (ATen's capability) a notebook's claims were computed on, if recorded."""
     for cell in nb.get("cells", []):
@@ -234,12 +257,12 @@ class ClaimsItem(pytest.Item):
         target.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(target, json.dumps(fresh, indent=1, ensure_ascii=False))
         if exact and not unreachable:
-            problems = compare_claims_exact(committed, fresh)
+            problems = compare_training(committed, fresh) + compare_claims_exact(committed, fresh)
             if float_path(fresh) not in (None, "DEFAULT"):
                 problems.append(f"the fresh run's ATen kernels are {float_path(fresh)}, not the reference path's "
                                 "unvectorised ones")
         else:
-            problems = self._fallback(path, fresh, target, unreachable)
+            problems = compare_training(committed, fresh) + self._fallback(path, fresh, target, unreachable)
         if problems:
             raise ClaimsMismatch(f"{path}: {len(problems)} difference(s) from the committed claims\n  "
                                  + "\n  ".join(problems) + f"\n(executed notebook: {target})")
