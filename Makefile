@@ -130,7 +130,7 @@ outputs: $(STAMP) data
 
 # What a lent GPU machine needs carried (both git-ignored): the notebook stack as Python 3.12 wheels in .whl/ (less
 # what the machine's image already has) and MNIST gzipped in .carry/mnist/. Then, through the device tool:
-#   run("PYTHONPATH=lib python3 -m aebook.book.device_slice S1 --budget 480 --out $$OUT", carry=[".whl", ".carry"])
+#   run("python3 device/slice.py S1 --budget 480 --out $$OUT", carry=[".whl", ".carry"])
 device-carry: data
 	$(BIN)/python -m pip download -q --only-binary=:all: --python-version 3.12 --implementation cp \
 	  --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 -d .whl \

@@ -22,7 +22,8 @@ from torch import nn
 from aebook.models.disk_ae import DiskAutoencoder
 from aebook.models.mlp import MLPAutoencoder
 from aebook.models.vae import VAE, negative_elbo
-from aebook.train import TrainConfig, batch_indices, reconstruction_mse, train
+from aebook.train import TrainConfig, reconstruction_mse, train
+from aebook.training.optim import batch_indices
 
 FAMILIES: list[tuple[str, Callable[[], nn.Module], tuple[int, ...], int, Callable]] = [
     ("conservative MLP 784-500-784", lambda: MLPAutoencoder(784, (500,), "sigmoid"), (784,), 100, reconstruction_mse),

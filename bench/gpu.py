@@ -19,38 +19,24 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import torch
-from torch import nn
 
 from aebook.device import resolve_device
 from aebook.models.atomic import AtomicAutoencoder
 from aebook.models.disk_ae import DiskAutoencoder
 from aebook.models.mlp import MLPAutoencoder
 from aebook.models.vae import VAE, negative_elbo
-from aebook.stacked import mse_loss, train_stacked
+from aebook.stacked import train_stacked
 from aebook.train import TrainConfig, reconstruction_mse, train
-
-
-@dataclass(frozen=True)
-class Family:
-    """One model family of the book at its paper-profile batch size."""
-
-    name: str
-    make: Callable[[], nn.Module]
-    shape: tuple[int, ...]
-    batch: int
-    loss: Callable = reconstruction_mse
-    stacked_loss: Callable = mse_loss
-    randomness: str = "error"
+from aebook.training.families import Family
 
 
 FAMILIES = [
     Family("disks autoencoder 64²", lambda: DiskAutoencoder(64), (64, 64), 300),
     Family("ood family member 784-128-64-32-20", lambda: MLPAutoencoder(784, (128, 64, 32, 20), "relu"), (784,), 100),
     Family("conservative MLP 784-500-784", lambda: MLPAutoencoder(784, (500,), "sigmoid"), (784,), 100),
-    Family("spatial-vae VAE z=8", lambda: VAE(8), (1, 28, 28), 100, negative_elbo, negative_elbo, "different"),
+    Family("spatial-vae VAE z=8", lambda: VAE(8), (1, 28, 28), 100, negative_elbo, randomness="different"),
     Family("atomic 32², k=3", lambda: AtomicAutoencoder(32, k=3), (1, 32, 32), 64),
 ]
 
@@ -108,9 +94,10 @@ def _env(name: str, value: str):
 
 
 def _graph(on: bool):
-    """Let ``train``/``train_stacked`` capture their step as a CUDA graph (``on``) or keep it eager
+    """Let ``train``/``train_stacked`` capture their step as a CUDA graph (``on``; strictly: a failed capture raises,
+    and the family's row says so, instead of timing eager steps as a graph's) or keep it eager
     (``$AEBOOK_CUDA_GRAPH=0``) inside the block."""
-    return _env("AEBOOK_CUDA_GRAPH", "1" if on else "0")
+    return _env("AEBOOK_CUDA_GRAPH", "strict" if on else "0")
 
 
 def _per_step(run: Callable[[int], float], steps: int, dev: torch.device) -> tuple[float, str]:
@@ -130,7 +117,7 @@ def time_loop(family: Family, data: torch.Tensor, steps: int, dev: torch.device,
     def run(n: int) -> float:
         _sync(dev)
         t0 = time.perf_counter()
-        train(family.make(), data, TrainConfig(steps=n, batch_size=family.batch), loss_fn=family.loss,
+        train(family.make(), data, TrainConfig(steps=n, batch_size=family.batch), loss_fn=family.loss or reconstruction_mse,
               device=str(dev), cache=False, progress=False)
         _sync(dev)
         return time.perf_counter() - t0
@@ -147,7 +134,7 @@ def time_stacked(family: Family, data: torch.Tensor, steps: int, members: int, d
         configs = [TrainConfig(steps=n, batch_size=family.batch, seed=s) for s in range(members)]
         _sync(dev)
         t0 = time.perf_counter()
-        train_stacked(family.make, data, configs, loss=family.stacked_loss, device=str(dev), cache=False,
+        train_stacked(family.make, data, configs, loss=family.loss or reconstruction_mse, device=str(dev), cache=False,
                       randomness=family.randomness)
         _sync(dev)
         return time.perf_counter() - t0
@@ -227,26 +214,38 @@ def main() -> None:
           "| SM use loop | SM use graph | SM use stacked | SM use stacked graph |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for family in chosen:
-        data = torch.rand(max(4 * family.batch, 1000), *family.shape, generator=torch.Generator().manual_seed(0))
-        loop, sm_loop = time_loop(family, data, args.steps, dev)
-        stacked, sm_stacked = time_stacked(family, data, args.steps, args.members, dev)
-        if dev.type == "cuda":
-            graphed, sm_graph = time_loop(family, data, args.steps, dev, graph=True)
-            graph_cells = f"{graphed * 1e3:.2f} | {loop / graphed:.2f}×"
-            stacked_graph, sm_stacked_graph = time_stacked(family, data, args.steps, args.members, dev, graph=True)
-            stacked_graph_cells = f"{stacked_graph * 1e3:.2f} | {loop / stacked_graph:.2f}×"
-        else:
-            sm_graph, graph_cells, sm_stacked_graph, stacked_graph_cells = "-", "- | -", "-", "- | -"
-        print(f"| {family.name} | {family.batch} | {loop * 1e3:.2f} | {graph_cells} | {stacked * 1e3:.2f} "
-              f"| {loop / stacked:.2f}× | {stacked_graph_cells} | {sm_loop} | {sm_graph} | {sm_stacked} "
-              f"| {sm_stacked_graph} |", flush=True)
+        try:
+            print(_family_row(family, args.steps, args.members, dev), flush=True)
+        except Exception as exc:  # noqa: BLE001 - one family failing (a capture, memory) must not end the table
+            print(f"| {family.name} | {family.batch} | failed: {type(exc).__name__}: {str(exc)[:200]} |", flush=True)
     if not words or "grids" in words:
         print("\n| grid the book trains stacked | members | each alone ms/step/model | stacked ms/step/model | speed-up |")
         print("|---|---:|---:|---:|---:|")
-        for name, n, alone, together in time_grids(args.steps, dev):
-            print(f"| {name} | {n} | {alone * 1e3:.2f} | {together * 1e3:.2f} | {alone / together:.2f}× |", flush=True)
+        try:
+            for name, n, alone, together in time_grids(args.steps, dev):
+                print(f"| {name} | {n} | {alone * 1e3:.2f} | {together * 1e3:.2f} | {alone / together:.2f}× |",
+                      flush=True)
+        except Exception as exc:  # noqa: BLE001
+            print(f"| failed: {type(exc).__name__}: {str(exc)[:200]} | | | | |", flush=True)
     if dev.type != "cuda":
         print("\nNo CUDA device: CUDA graphs and SM use are not measured; the ratios are the CPU's.")
+
+
+def _family_row(family: Family, steps: int, members: int, dev: torch.device) -> str:
+    """One family's row: the loop, stacked training, and both as CUDA graphs where there is CUDA."""
+    data = torch.rand(max(4 * family.batch, 1000), *family.shape, generator=torch.Generator().manual_seed(0))
+    loop, sm_loop = time_loop(family, data, steps, dev)
+    stacked, sm_stacked = time_stacked(family, data, steps, members, dev)
+    if dev.type == "cuda":
+        graphed, sm_graph = time_loop(family, data, steps, dev, graph=True)
+        graph_cells = f"{graphed * 1e3:.2f} | {loop / graphed:.2f}×"
+        stacked_graph, sm_stacked_graph = time_stacked(family, data, steps, members, dev, graph=True)
+        stacked_graph_cells = f"{stacked_graph * 1e3:.2f} | {loop / stacked_graph:.2f}×"
+    else:
+        sm_graph, graph_cells, sm_stacked_graph, stacked_graph_cells = "-", "- | -", "-", "- | -"
+    return (f"| {family.name} | {family.batch} | {loop * 1e3:.2f} | {graph_cells} | {stacked * 1e3:.2f} "
+            f"| {loop / stacked:.2f}× | {stacked_graph_cells} | {sm_loop} | {sm_graph} | {sm_stacked} "
+            f"| {sm_stacked_graph} |")
 
 
 if __name__ == "__main__":

@@ -117,7 +117,7 @@ def test_an_interrupted_stacked_run_moves_in_a_pack_and_resumes_there(tmp_path, 
     assert list(unpack(tmp_path / "move" / "w.pack", there).values()) == ["added"]
     done = int(torch.load(cache_files(there)[0], weights_only=True)["step"])
     assert 0 < done < 60
-    import aebook.train as train_module  # where the stacked plan (graphstep.planned_rows) draws each step's rows
+    import aebook.training.optim as train_module  # where the stacked plan (planned_rows) draws each step's rows
 
     drawn, draw = [], train_module.batch_indices
 

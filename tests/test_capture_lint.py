@@ -24,7 +24,7 @@ def test_the_old_affine_identity_was_flagged():
     u = torch.zeros(2, 6, requires_grad=True)
     old = lambda: (torch.tensor([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]) + u.view(-1, 2, 3)).sum().backward()  # noqa: E731
     assert lint_step(old)
-    from aebook.models.spatial import affine_from_offsets
+    from aebook.geometry import affine_from_offsets
 
     assert lint_step(lambda: affine_from_offsets(u).sum().backward()) == []
     assert torch.equal(affine_from_offsets(torch.zeros(1, 6))[0], torch.tensor([[1.0, 0, 0], [0, 1.0, 0]]))
@@ -93,3 +93,39 @@ def test_no_step_of_the_book_syncs_with_the_host(name, make_model, loss, batch):
     step()  # the first call may build what later steps reuse (outside any capture, as the graph's warm-up does)
     assert lint_step(step) == [], name
     assert all(p.grad is not None for p in model.parameters() if p.requires_grad), name
+
+
+def _stacked_steps():
+    """The three stacked steps the book trains on a GPU, as their strategies build them (two members each)."""
+    from aebook.experiments.conservative import WeightLength, cae_loss
+    from aebook.experiments.disks import locality_pairs, regularised_loss
+    from aebook.experiments.spatial_vae import build
+    from aebook.models.disk_ae import DiskAutoencoder
+    from aebook.models.mlp import MLPAutoencoder
+    from aebook.models.vae import negative_elbo
+    from aebook.stacked import StackedModels
+    from aebook.train import TrainConfig
+
+    cpu = torch.device("cpu")
+    configs = [TrainConfig(steps=2, batch_size=4, seed=s) for s in (0, 1)]
+    disks = StackedModels([DiskAutoencoder(16, depths=(4, 2, 2)) for _ in configs], [torch.rand(8, 16, 16)] * 2,
+                          configs, [{"locality": 1e-4, "encoder_l2": 1e-3, "decoder_l2": 0.0}] * 2, cpu,
+                          regularised_loss(torch.rand(2, 16, 16)),
+                          step_args=lambda s: {"pairs": torch.stack([locality_pairs(i, s, 4) for i in (0, 1)])})
+    cae = StackedModels([MLPAutoencoder(784, (20,), "sigmoid") for _ in configs], [torch.rand(8, 784)] * 2, configs,
+                        [{"contractive": 0.1, "weight_length": 1.0}, {"contractive": 0.0, "weight_length": 0.0}],
+                        cpu, cae_loss, constraint=WeightLength(1.0).stacked)
+    vae = StackedModels([build("affine-tvae", 2) for _ in configs], [torch.rand(8, 1, 28, 28)] * 2, configs,
+                        [{}, {}], cpu, negative_elbo, randomness="different")
+    return [("disks grid, regularised", disks), ("CAE group with weight length", cae), ("T-VAE seeds", vae)]
+
+
+@pytest.mark.parametrize("name, strategy", _stacked_steps(), ids=lambda c: c if isinstance(c, str) else "")
+def test_no_stacked_step_syncs_with_the_host(name, strategy):
+    """The whole vmapped step (batch gather at the planned rows, every member's loss, backward, the constraint) as
+    the lifecycle runs it, with SGD standing in for the capturable optimiser (a capturable optimiser runs only on a
+    GPU, and a CPU Adam reads its step counter back)."""
+    optimizer = torch.optim.SGD(strategy.parameters(), lr=0.01)
+    inputs = {k: v[0] for k, v in strategy.plan(0, 1).items()}
+    strategy.step(inputs, optimizer)  # the first step builds what later steps reuse, as the graph's warm-up does
+    assert lint_step(lambda: strategy.step(inputs, optimizer)) == [], name

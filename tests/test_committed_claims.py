@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from aebook.book.report import notebook_claims
+from aebook.book.records import notebook_claims
 from aebook.claims import CLAIM_VERDICTS, KINDS, NOT_JUDGED, VERDICTS, rejudge, verdict_with_control
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import importlib.util
 import tarfile
 from pathlib import Path
 
-from aebook.book.device_slice import MAX_FILES, main
-
 ROOT = Path(__file__).resolve().parents[1]
+# a script of the repository (device/slice.py), not a module of the library: loaded from its file
+_SPEC = importlib.util.spec_from_file_location("device_slice", ROOT / "device" / "slice.py")
+device_slice = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(device_slice)
+MAX_FILES, main = device_slice.MAX_FILES, device_slice.main
 TINY = "tests/fixtures/tinychapter/01-tiny.ipynb"
 
 
 def test_a_cpu_dry_run_executes_the_slice_and_leaves_what_a_call_brings_back(tmp_path, monkeypatch):
     monkeypatch.chdir(ROOT)
     out = tmp_path / "OUT"
-    rc = main([TINY, "--device", "cpu", "--profile", "quick", "--budget", "120", "--bench-seconds", "0",
-               "--fingerprint-seconds", "0", "--wheels", "none", "--out", str(out), "--work", str(tmp_path / "w")])
+    rc = main([TINY, "--device", "cpu", "--profile", "quick", "--budget", "180", "--bench-seconds", "0",
+               "--smoke-steps", "4", "--smoke-only", "784,denoising", "--fingerprint-seconds", "0", "--wheels", "none",
+               "--out", str(out), "--work", str(tmp_path / "w")])
     assert rc == 0
     files = sorted(p.name for p in out.iterdir())
     assert {"env.txt", "run.log", "runs.tgz"} <= set(files) and len(files) <= MAX_FILES
@@ -24,6 +29,9 @@ def test_a_cpu_dry_run_executes_the_slice_and_leaves_what_a_call_brings_back(tmp
     assert any(n.endswith("01-tiny.ipynb") for n in names) and any(n.endswith("01-tiny.claims.json") for n in names)
     log = (out / "run.log").read_text()
     assert "paper slice: exit 0" in log and "done in" in log
+    smoke = (out / "bench.txt").read_text()  # the graph smoke check, first: eager only here, resumes exact
+    assert "device/smoke.py: exit 0" in log and "2 of 2 families passed" in smoke
+    assert "| 784-500-784 | no CUDA | yes | no CUDA | yes |" in smoke
 
 
 def test_an_unknown_notebook_is_refused_before_anything_runs(tmp_path, monkeypatch, capsys):
@@ -38,7 +46,7 @@ def test_a_step_past_its_time_limit_takes_its_children_with_it(tmp_path):
     import sys
     import time
 
-    from aebook.book.device_slice import Log, _step
+    Log, _step = device_slice.Log, device_slice._step
 
     out = tmp_path / "step.log"
     spawn = ("import subprocess, sys, time; "

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from aebook.exactmath import PortableAdadelta, exact_sqrt
-from aebook.train import make_optimizer
+from aebook.training.optim import make_optimizer
 
 
 def _floats(n: int, seed: int = 0) -> np.ndarray:

@@ -75,7 +75,7 @@ def test_the_makefile_sets_the_reference_path_of_floatpath():
 
 def test_the_fingerprint_covers_every_optimiser_and_the_data_and_analyses():
     from aebook.book.floatpath import _families
-    from aebook.train import OPTIMIZERS
+    from aebook.training.optim import OPTIMIZERS
 
     families = _families()
     assert {f.optimizer for f in families} >= set(OPTIMIZERS) - {"sgd"}  # SGD: no notebook trains with it

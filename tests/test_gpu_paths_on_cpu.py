@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from aebook.models.atomic import AtomicAutoencoder
-from aebook.models.spatial import affine_from_pose, inverse_2x2, invert_affine
+from aebook.geometry import affine_from_pose, inverse_2x2, invert_affine
 
 
 @pytest.mark.parametrize("size, k, d0", [(16, 3, 3), (32, 4, 6)])
@@ -38,6 +38,15 @@ def test_the_closed_form_inverse_of_a_2x2_matrix_is_the_solver_s():
     torch.testing.assert_close(composed, torch.eye(2).expand(8, 2, 2), rtol=1e-5, atol=1e-5)
 
 
+def GraphedStep(model, loss_fn, optimizer, data, seed, batch_size, start, stop, window=None):
+    """One model's step as a CUDA graph holds it (gradients zeroed in place), on static buffers, from the trainer."""
+    from aebook.train import SingleModel, TrainConfig
+
+    config = TrainConfig(steps=max(stop, 1), batch_size=batch_size, seed=seed)
+    strategy = SingleModel(model, data, config, torch.device("cpu"), loss_fn, graphed=True)
+    return strategy.step_graph(optimizer, start, stop, window)
+
+
 def _tiny_run(steps=12, batch=8, optimizer="adam"):
     from aebook.models.mlp import MLPAutoencoder
     from aebook.train import TrainConfig
@@ -51,16 +60,13 @@ def _tiny_run(steps=12, batch=8, optimizer="adam"):
 def test_the_graphed_step_on_static_buffers_trains_what_the_loop_trains(optimizer):
     """The step a CUDA graph would hold, run eagerly on its static buffers, gives the loop's weights and losses bit for
     bit: the planned rows are the loop's batches, and the body is the loop's step."""
-    from aebook.graphstep import GraphedStep
-    from aebook.train import fixed_threads, make_optimizer, reconstruction_mse, train, train_threads
+    from aebook.train import reconstruction_mse, train
+    from aebook.training.lifecycle import fixed_threads, initial_weights, train_threads
+    from aebook.training.optim import make_optimizer
 
     model, data, config = _tiny_run(optimizer=optimizer)
     loop = train(model, data, config, cache=False, progress=False, device="cpu")
-    fresh, _, _ = _tiny_run(optimizer=optimizer)
-    torch.manual_seed(config.seed)  # train's initialisation
-    for module in fresh.modules():
-        if hasattr(module, "reset_parameters"):
-            module.reset_parameters()
+    fresh = initial_weights(_tiny_run(optimizer=optimizer)[0], config.seed)
     opt = make_optimizer(config.optimizer, fresh.parameters(), config.lr, config.weight_decay, torch.device("cpu"))
     # a plan window of 5 steps: the 12 steps cross two windows, so replanning is exercised too
     stepper = GraphedStep(fresh, reconstruction_mse, opt, data, config.seed, config.batch_size, 0, config.steps,
@@ -73,8 +79,7 @@ def test_the_graphed_step_on_static_buffers_trains_what_the_loop_trains(optimize
 
 
 def test_planned_rows_are_the_loop_s_batches_and_a_resumed_plan_starts_where_it_resumes():
-    from aebook.graphstep import planned_rows
-    from aebook.train import batch_indices
+    from aebook.training.optim import batch_indices, planned_rows
 
     rows = planned_rows(100, 7, 5, 3, 9)
     assert rows.shape == (6, 7)
@@ -86,8 +91,9 @@ def test_planned_rows_are_the_loop_s_batches_and_a_resumed_plan_starts_where_it_
 
 
 def test_what_a_graph_needs_is_refused_clearly_on_the_cpu():
-    from aebook.graphstep import GraphedStep, capturable_optimizer, prime_optimizer_state
-    from aebook.train import TrainConfig, reconstruction_mse, use_cuda_graph
+    from aebook.train import TrainConfig, reconstruction_mse
+    from aebook.training.graph import prime_optimizer_state, use_cuda_graph
+    from aebook.training.optim import capturable_optimizer
 
     model, data, config = _tiny_run()
     with pytest.raises(ValueError, match="capturable"):
@@ -139,7 +145,6 @@ def test_capture_s_warm_up_changes_nothing(weight_decay):
     """The warm-up capture runs before recording (three real steps) puts back the weights, the optimiser's state and
     the random state bit for bit, also when the optimiser lacks state for some parameters (a resumed run) and when
     priming that state moves weights (weight decay: the GPU review's G5, where the weights were saved after it)."""
-    from aebook.graphstep import GraphedStep
     from aebook.train import reconstruction_mse
 
     model, data, _ = _tiny_run()
@@ -164,7 +169,7 @@ def test_capture_s_warm_up_changes_nothing(weight_decay):
 def test_a_checkpoint_resumes_with_the_optimiser_s_own_way_of_running():
     """G6: a checkpoint carries its optimiser's flags (fused, foreach, capturable); loading it keeps the resuming
     optimiser's own, with its step counters where they belong, and the state's values."""
-    from aebook.train import load_optimizer_state
+    from aebook.training.optim import load_optimizer_state
 
     p = torch.nn.Parameter(torch.rand(5))
     fused = torch.optim.Adam([p], lr=0.1, fused=True)
@@ -189,8 +194,8 @@ def test_a_checkpoint_resumes_with_the_optimiser_s_own_way_of_running():
 def test_a_failed_capture_is_said_and_strict_mode_stops_there(monkeypatch, capsys):
     """G2: a capture that fails falls back to eager steps with a warning and one stderr line; under
     AEBOOK_CUDA_GRAPH=strict it raises, so a check or a benchmark never passes eager steps off as a graph's."""
-    from aebook.graphstep import GraphedStep
-    from aebook.train import CaptureFailed, capture_or_warn, reconstruction_mse
+    from aebook.train import reconstruction_mse
+    from aebook.training.graph import CaptureFailed, capture_or_warn
 
     model, data, _ = _tiny_run()
     stepper = GraphedStep(model, reconstruction_mse, torch.optim.Adam(model.parameters()), data, 0, 8, 0, 2)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from aebook.book.report import notebook_claims
+from aebook.book.records import notebook_claims
 from aebook.claims import AllOf, AtLeast, AtMost, Rule, Within, rejudge, rule_from_spec
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -3,7 +3,8 @@
 import json
 
 from aebook.claims import AtLeast, Claim, ClaimsTable
-from aebook.book.report import notebook_claims, scoreboard, scoreboard_markdown, write_scoreboard
+from aebook.book.records import notebook_claims
+from aebook.book.report import scoreboard, scoreboard_markdown, write_scoreboard
 
 
 def notebook_with(tables, path):

@@ -8,7 +8,7 @@ import torch
 
 from aebook.analysis.images import mosaic
 from aebook.experiments import spatial_vae as sv
-from aebook.models.spatial import rotation
+from aebook.geometry import rotation
 
 
 def test_pixel_entropy_is_zero_for_black_and_white_and_one_for_grey():

@@ -90,7 +90,7 @@ def test_members_that_differ_in_more_than_seed_data_or_weight_are_refused():
 def test_a_run_planned_a_few_steps_at_a_time_trains_the_same_members(private_cache, monkeypatch):
     """The stacked step reads its rows and step arguments from a plan of ``PLAN_WINDOW`` steps (the buffers a CUDA
     graph replays from); a window that the 40 steps cross several times changes nothing, bit for bit."""
-    from aebook import graphstep
+    from aebook.training import graph as graphstep
 
     configs = [config_for(seed, BASE) for seed in (0, 1)]
 

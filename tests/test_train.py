@@ -221,7 +221,7 @@ def test_a_bad_deadline_is_refused(monkeypatch):
 
 @pytest.mark.parametrize("every_seconds, first_seen", [(0.0, 5), (1e9, None)])
 def test_checkpoints_are_written_by_elapsed_time(data, private_cache, monkeypatch, every_seconds, first_seen):
-    import aebook.runstore as runstore
+    import aebook.training.store as runstore
 
     monkeypatch.setattr(runstore, "CHECKPOINT_SECONDS", every_seconds)
     seen = []

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from aebook.data.rotmnist import rotated_mnist
-from aebook.models.spatial import affine_from_offsets, affine_from_pose, invert_affine, rotation, warp
+from aebook.geometry import affine_from_offsets, affine_from_pose, invert_affine, rotation, warp
 from aebook.models.vae import VAE, DeepTransformerVAE, TransformerVAE, elbo, gaussian_kl, log_marginal
 
 

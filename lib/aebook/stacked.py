@@ -5,7 +5,7 @@ Each member starts from the weights ``train()`` would give it (its config's seed
 would draw, and is updated by the same Adam arithmetic, so a member ends where the same model trained alone ends,
 up to the float reassociation of batched matrix products (the tests hold it to 1e-5). On a GPU the members share
 every kernel launch, which is where the time goes for models this small, and the whole step is replayed as one CUDA
-graph (:mod:`aebook.graphstep`): the rows and step arguments are planned ahead with the same values, on every device,
+graph (:mod:`aebook.training.graph`): the rows and step arguments are planned ahead with the same values, on every device,
 so the CPU runs the very step a graph holds, eagerly.
 """
 
@@ -16,8 +16,7 @@ import copy
 import hashlib
 import inspect
 import json
-import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -26,23 +25,15 @@ import torch
 from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 
-from aebook import budget, recipes
+from aebook import recipes
 from aebook.device import resolve_device
 from aebook.paths import cache_dir as default_cache_dir
-from aebook.runstore import RunStore, rng_state, set_rng_state
-from aebook.graphstep import StepGraph, capturable_optimizer, planned_rows
-from aebook.train import (
-    TrainConfig,
-    TrainResult,
-    capture_or_warn,
-    fixed_threads,
-    load_optimizer_state,
-    make_optimizer,
-    settings_key,
-    source_digest,
-    train_threads,
-    use_cuda_graph,
-)
+from aebook.train import TrainConfig, TrainResult, loaded, reconstruction_mse
+from aebook.training.graph import use_cuda_graph
+from aebook.training.keys import describe, settings_key
+from aebook.training.lifecycle import initial_weights, run
+from aebook.training.optim import planned_rows
+from aebook.training.store import RunStore
 
 #: ``loss(model, batch, **member_args, **step_args)``: the loss of one member on its batch; ``member_args`` are its
 #: own floats (a regulariser's weight, say), passed as 0-d tensors, ``step_args`` what ``step_args(step)`` gives it
@@ -56,11 +47,6 @@ StepArgs = Callable[[int], Mapping[str, torch.Tensor]]
 #: projection such as a norm clip); ``params`` are named as in one member's ``state_dict``, with the members on the
 #: first axis, and ``member_args`` holds every member's arguments (one value per member).
 StackedConstraint = Callable[[Mapping[str, torch.Tensor], Mapping[str, torch.Tensor]], None]
-
-
-def mse_loss(model: nn.Module, batch: torch.Tensor) -> torch.Tensor:
-    """Mean squared reconstruction error of one member on its batch."""
-    return nn.functional.mse_loss(model(batch), batch)
 
 
 class _LossOf(nn.Module):
@@ -81,18 +67,6 @@ class _LossOf(nn.Module):
         logs = {name: value.detach() for name, value in logs.items()}
         logs.setdefault("loss", objective.detach())
         return objective, logs
-
-
-def _initial(make_model: Callable[[], nn.Module], seed: int) -> nn.Module:
-    """A member at the initial weights ``train()`` gives a model with this seed."""
-    model = make_model()
-    torch.manual_seed(seed)
-    for module in model.modules():
-        if hasattr(module, "reset_parameters"):
-            module.reset_parameters()
-    if hasattr(model, "after_reset"):
-        model.after_reset()
-    return model
 
 
 def _check(configs: Sequence[TrainConfig], datas: Sequence[torch.Tensor], args: Sequence[Mapping[str, float]]) -> None:
@@ -118,7 +92,7 @@ def train_stacked(
     data: torch.Tensor | Sequence[torch.Tensor],
     configs: Sequence[TrainConfig],
     *,
-    loss: StackedLoss = mse_loss,
+    loss: StackedLoss = reconstruction_mse,
     member_args: Sequence[Mapping[str, float]] | None = None,
     step_args: StepArgs | None = None,
     constraint: StackedConstraint | None = None,
@@ -150,15 +124,15 @@ def train_stacked(
     dev = resolve_device(device)
     if dev.type == "cuda":
         torch.backends.cudnn.benchmark = True  # fixed shapes, as in train(): cuDNN picks its fastest convolution once
-    models = [_initial(make_model, c.seed) for c in configs]
+    models = [initial_weights(make_model(), c.seed) for c in configs]
     wanted = sorted(set(int(s) for s in snapshot_steps))
     if wanted and (wanted[0] < 0 or wanted[-1] > configs[0].steps):
         raise ValueError(f"snapshot steps must lie in [0, {configs[0].steps}], got {wanted}")
-    spec = {**extra, "stacked_loss": _describe(loss), "stacked": True}
+    spec = {**extra, "stacked_loss": describe(loss), "stacked": True}
     for name, fn in (("step_args", step_args), ("constraint", constraint)):
         if fn is not None:  # only when present, so that keys of runs without them stay what they were
-            spec[name] = _describe(fn)
-    keys = [settings_key(m, d, c, {**spec, "member_args": a}, snapshot_steps=wanted)
+            spec[name] = describe(fn)
+    keys = [settings_key(m, d, c, {**spec, "member_args": a}, reconstruction_mse, snapshot_steps=wanted)
             for m, d, c, a in zip(models, datas, configs, args)]
     for m, d, c, a, k in zip(models, datas, configs, args, keys):
         recipes.note(k, recipes.recipe(m, d, c, {**extra, "member_args": a}))
@@ -166,129 +140,119 @@ def train_stacked(
     group = hashlib.sha256(json.dumps(keys).encode()).hexdigest()[:16]
     store = RunStore(folder, keys, f"stacked-{group}.ckpt", enabled=cache)
     if store.finished():
-        return [_loaded(m, stored, k, dev) for m, stored, k in zip(models, store.load_finished(dev), keys)]
+        return [loaded(m, stored, k, dev) for m, stored, k in zip(models, store.load_finished(dev), keys)]
+    strategy = StackedModels(models, datas, configs, args, dev, loss, step_args, constraint, randomness)
+    graphed = use_cuda_graph(dev, configs[0], ())
+    finished = run(strategy, store, configs[0], dev, graphed=graphed, snapshot_steps=wanted, name="stacked training")
+    return [TrainResult(m, r["history"], k, False, r["seconds"], str(dev), r["snapshots"], graphed=finished.graphed)
+            for m, r, k in zip(models, finished.records, keys)]
 
-    config = configs[0]
-    wrapped = _LossOf(copy.deepcopy(models[0]), loss).to("meta")  # the architecture only: weights come stacked
-    params, buffers = stack_module_state([_LossOf(m, loss).to(dev) for m in models])
-    graphed = use_cuda_graph(dev, config, ())
-    if graphed:
-        optimizer = capturable_optimizer(config.optimizer, params.values(), config.lr, config.weight_decay)
-    else:
-        optimizer = make_optimizer(config.optimizer, params.values(), config.lr, config.weight_decay, dev)
-    distinct, which = _distinct(datas)
-    stacked_data = torch.stack(distinct).to(dev)
-    which = which.to(dev)
-    arg_tensors = {name: torch.tensor([a[name] for a in args], dtype=torch.float32, device=dev) for name in args[0]}
-    history: dict[str, list[torch.Tensor]] = {}
-    snapshots: dict[int, dict[str, torch.Tensor]] = {}  # step → stacked state (on the CPU)
-    member_params = _member_names(params)
-    start, seconds = 0, 0.0
-    state = store.resume(dev)
-    if state is not None:
-        with torch.no_grad():
-            for name, value in state["params"].items():
-                params[name].copy_(value)
-        load_optimizer_state(optimizer, state["optimizer"])
-        history = {name: list(table) for name, table in state["history"].items()}
-        start, seconds, snapshots = int(state["step"]), float(state["seconds"]), state.get("snapshots", {})
-        set_rng_state(state.get("rng"), dev)
-    rng_next = rng_state(dev)  # the random state at the start of the first step not yet finished
-    persistent = set(models[0].state_dict())  # a buffer the model does not save (a fixed TPS basis) is not kept
 
-    def member_state() -> dict[str, torch.Tensor]:
-        """The stacked weights and saved buffers under one member's state_dict names."""
-        return {name: value for name, value in _member_names({**params, **buffers}).items() if name in persistent}
+class StackedModels:
+    """Many members' step for :func:`aebook.training.lifecycle.run`: their parameters stacked, each member's loss on
+    its own planned batch under ``vmap``, one optimiser step for all, then the constraint."""
 
-    def snapshot(step: int) -> None:
-        if step in wanted:
-            snapshots[step] = {name: value.detach().cpu().clone() for name, value in member_state().items()}
+    def __init__(self, models: Sequence[nn.Module], datas: Sequence[torch.Tensor], configs: Sequence[TrainConfig],
+                 args: Sequence[Mapping[str, float]], dev: torch.device, loss: StackedLoss = reconstruction_mse,
+                 step_args: StepArgs | None = None, constraint: StackedConstraint | None = None,
+                 randomness: str = "error") -> None:
+        self.models, self.configs, self.dev = list(models), list(configs), dev
+        self.step_args, self.constraint = step_args, constraint
+        self.plan_device = dev
+        self.loss_shape = (len(self.models),)
+        self.wrapped = _LossOf(copy.deepcopy(self.models[0]), loss).to("meta")  # the architecture: weights stacked
+        self.params, self.buffers = stack_module_state([_LossOf(m, loss).to(dev) for m in self.models])
+        distinct, which = _distinct(datas)
+        self.stacked_data, self.which = torch.stack(distinct).to(dev), which.to(dev)
+        self.n = len(datas[0])
+        self.arg_tensors = {name: torch.tensor([a[name] for a in args], dtype=torch.float32, device=dev)
+                            for name in args[0]}
+        self.member_params = _member_names(self.params)
+        self.persistent = set(self.models[0].state_dict())  # a buffer not saved (a fixed TPS basis) is not kept
 
-    def member_loss(p: dict, b: dict, batch: torch.Tensor, a: dict) -> tuple[torch.Tensor, dict]:
-        return functional_call(wrapped, (p, b), (batch, a))
+        def member_loss(p: dict, b: dict, batch: torch.Tensor, a: dict) -> tuple[torch.Tensor, dict]:
+            return functional_call(self.wrapped, (p, b), (batch, a))
 
-    losses_of = vmap(member_loss, in_dims=(0, 0, 0, 0), randomness=randomness)
+        self.losses_of = vmap(member_loss, in_dims=(0, 0, 0, 0), randomness=randomness)
 
-    def save_checkpoint(step: int, elapsed: float) -> None:
-        store.checkpoint({"params": {k: v.detach() for k, v in params.items()}, "optimizer": optimizer.state_dict(),
-                          "history": {name: torch.stack(table) for name, table in history.items() if table},
-                          "snapshots": snapshots, "step": step, "seconds": elapsed, "rng": rng_next})
+    def parameters(self) -> list[torch.Tensor]:
+        """The stacked parameters."""
+        return list(self.params.values())
 
-    def keep_finished_steps() -> None:
-        nonlocal history
-        done = min((len(table) for table in history.values()), default=start)
-        history = {name: table[:done] for name, table in history.items()}
-        save_checkpoint(done, seconds + time.perf_counter() - t0)  # every finished step is kept
+    def state(self) -> list[torch.Tensor]:
+        """The stacked parameters and buffers."""
+        return [*self.params.values(), *self.buffers.values()]
 
-    n = len(datas[0])
-
-    def plan(first: int, stop: int) -> dict[str, torch.Tensor]:
+    def plan(self, first: int, stop: int) -> dict[str, torch.Tensor]:
         """Every member's batch rows (and the step arguments) of steps ``first`` … ``stop − 1``: the values the
         members would draw trained alone."""
-        planned = {"rows": torch.stack([planned_rows(n, config.batch_size, c.seed, first, stop, dev)
-                                        for c in configs], dim=1)}
-        if step_args is not None:
-            drawn = [step_args(s) for s in range(first, stop)]
-            planned.update({name: torch.stack([d[name] for d in drawn]).to(dev) for name in drawn[0]})
+        batch_size = self.configs[0].batch_size
+        planned = {"rows": torch.stack([planned_rows(self.n, batch_size, c.seed, first, stop, self.dev)
+                                        for c in self.configs], dim=1)}
+        if self.step_args is not None:
+            drawn = [self.step_args(s) for s in range(first, stop)]
+            planned.update({name: torch.stack([d[name] for d in drawn]).to(self.dev) for name in drawn[0]})
         return planned
 
-    def body(inputs: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        """One step of every member on its planned rows; returns the logs."""
-        batches = stacked_data[which[:, None], inputs["rows"]]
-        step_inputs = {**arg_tensors, **{k: v for k, v in inputs.items() if k != "rows"}}
-        objectives, logs = losses_of(params, buffers, batches, step_inputs)
+    def before_step(self, step: int) -> None:
+        """Nothing: a member's step reads only its planned inputs."""
+
+    @contextlib.contextmanager
+    def running(self) -> Iterator[None]:
+        """Nothing to hold."""
+        yield
+
+    def step(self, inputs: Mapping[str, torch.Tensor], optimizer: torch.optim.Optimizer) -> dict[str, torch.Tensor]:
+        """One step of every member on its planned rows; returns the logs (one value per member)."""
+        batches = self.stacked_data[self.which[:, None], inputs["rows"]]
+        step_inputs = {**self.arg_tensors, **{k: v for k, v in inputs.items() if k != "rows"}}
+        objectives, logs = self.losses_of(self.params, self.buffers, batches, step_inputs)
         optimizer.zero_grad(set_to_none=False)
         objectives.sum().backward()  # member i's loss reaches only member i's parameters
         optimizer.step()
-        if constraint is not None:
+        if self.constraint is not None:
             with torch.no_grad():
-                constraint(member_params, arg_tensors)
+                self.constraint(self.member_params, self.arg_tensors)
         return logs
 
-    t0 = time.perf_counter()
-    stop_at = budget.deadline()
-    threads = fixed_threads(train_threads()) if dev.type == "cpu" else contextlib.nullcontext()
-    with threads, store.keep_on_interrupt(keep_finished_steps):
-        if start < config.steps:
-            stepper = StepGraph(body, plan, optimizer, [*params.values(), *buffers.values()], start, config.steps,
-                                dev)
-            if graphed:
-                capture_or_warn(stepper, "stacked training")
-        for step in range(start, config.steps):
-            budget.check(stop_at, "stacked training")
-            snapshot(step)
-            for name, value in stepper.run(step).items():
-                history.setdefault(name, []).append(value)
-            rng_next = rng_state(dev)
-            if store.due(step + 1, config.checkpoint_every):
-                save_checkpoint(step + 1, seconds + time.perf_counter() - t0)
-    seconds += time.perf_counter() - t0
-    snapshot(config.steps)
-    tables = {name: torch.stack(table).T.tolist() for name, table in history.items() if table}
-    results, records = [], []
-    for i, (model, key) in enumerate(zip(models, keys)):
-        model.load_state_dict({name: value[i].detach().clone() for name, value in member_state().items()})
-        model.to(dev).eval()
-        record = {name: table[i] for name, table in tables.items()} or {"loss": []}
-        own = {step: {name: value[i].clone() for name, value in state.items()} for step, state in snapshots.items()}
-        records.append({"state_dict": model.state_dict(), "history": record, "seconds": seconds / len(models),
-                        "snapshots": own})
-        results.append(TrainResult(model, record, key, False, seconds / len(models), str(dev), own,
-                                   graphed=start < config.steps and stepper.graph is not None))
-    store.finish(records)
-    return results
+    def _member_state(self) -> dict[str, torch.Tensor]:
+        """The stacked weights and saved buffers under one member's state_dict names."""
+        return {name: value for name, value in _member_names({**self.params, **self.buffers}).items()
+                if name in self.persistent}
+
+    def weights(self) -> dict[str, Any]:
+        """The checkpoint's ``params`` (stacked)."""
+        return {"params": {k: v.detach() for k, v in self.params.items()}}
+
+    def load_weights(self, state: Mapping[str, Any]) -> None:
+        """The stacked weights back from a checkpoint."""
+        with torch.no_grad():
+            for name, value in state["params"].items():
+                self.params[name].copy_(value)
+
+    def snapshot(self) -> dict[str, torch.Tensor]:
+        """The stacked state now, on the CPU."""
+        return {name: value.detach().cpu().clone() for name, value in self._member_state().items()}
+
+    def records(self, history: dict[str, list[Any]], seconds: float,
+                snapshots: dict[int, dict[str, torch.Tensor]]) -> list[dict[str, Any]]:
+        """Each member's weights taken back into its model (in evaluation mode) and its finished record."""
+        out = []
+        state = self._member_state()
+        for i, model in enumerate(self.models):
+            model.load_state_dict({name: value[i].detach().clone() for name, value in state.items()})
+            model.to(self.dev).eval()
+            own_history = {name: [row[i] for row in rows] for name, rows in history.items() if rows} or {"loss": []}
+            own = {step: {name: value[i].clone() for name, value in stacked.items()}
+                   for step, stacked in snapshots.items()}
+            out.append({"state_dict": model.state_dict(), "history": own_history,
+                        "seconds": seconds / len(self.models), "snapshots": own})
+        return out
 
 
 def _member_names(stacked: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """Stacked tensors under the member model's own names (``_LossOf`` holds the model as ``model``)."""
     return {name.removeprefix("model."): value for name, value in stacked.items()}
-
-
-def _describe(fn: Callable) -> str:
-    """A function's name and a digest of its source, for the cache key."""
-    name = f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', type(fn).__name__)}"
-    bound = f"[{getattr(fn, '__self__')!r}]" if inspect.ismethod(fn) else ""
-    return f"{name}{bound}:{source_digest(fn)[:12]}"
 
 
 def _distinct(datas: Sequence[torch.Tensor]) -> tuple[list[torch.Tensor], torch.Tensor]:
@@ -304,13 +268,6 @@ def _distinct(datas: Sequence[torch.Tensor]) -> tuple[list[torch.Tensor], torch.
             which.append(len(distinct))
             distinct.append(d)
     return distinct, torch.tensor(which)
-
-
-def _loaded(model: nn.Module, stored: Mapping[str, Any], key: str, dev: torch.device) -> TrainResult:
-    model.to(dev).load_state_dict(stored["state_dict"])
-    model.eval()
-    return TrainResult(model, stored["history"], key, True, float(stored["seconds"]), str(dev),
-                       stored.get("snapshots", {}))
 
 
 def config_for(seed: int, base: TrainConfig) -> TrainConfig:

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from aebook.book.fallback import claims_by_id, verdict_under
-from aebook.book.report import notebook_claims, toc_chapters, write_if_changed
+from aebook.book.records import notebook_claims, toc_chapters, write_if_changed
 from aebook.paths import write_atomic
 
 CALIBRATION_DIR = "calibration"

@@ -180,20 +180,13 @@ def claims_by_id(tables: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Any
     return {c["id"]: c for t in tables for c in t["claims"]}
 
 
-def _training(run: Mapping[str, Any]) -> list[dict[str, Any]] | None:
-    """The training runs a recorded run's tables record (its last table's), None when it predates the record."""
-    found = None
-    for table in run["tables"]:
-        found = table.get("training", found)
-    return found
-
-
 def training_differences(committed: Mapping[str, Any], run: Mapping[str, Any]) -> list[str]:
     """How a recorded run's training differs from the committed run's (:mod:`aebook.recipes`), its seed aside when
     it was recorded at another seed; nothing when either predates the record."""
+    from aebook.book.records import training_of
     from aebook.recipes import differences
 
-    old, new = _training(committed), _training(run)
+    old, new = training_of(committed["tables"]), training_of(run["tables"])
     if old is None or new is None:
         return []
     return differences(old, new, ignore_seed=committed.get("seed") != run.get("seed"))

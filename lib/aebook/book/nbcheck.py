@@ -25,31 +25,13 @@ from typing import Any
 
 import pytest
 
+from aebook.book.records import tables_of, training_of
 from aebook.paths import write_atomic
 
 
 def claims_of(nb: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
     """Every claim a notebook's outputs record, keyed by (table's notebook name, claim id)."""
-    found: dict[tuple[str, str], dict[str, Any]] = {}
-    for cell in nb.get("cells", []):
-        for out in cell.get("outputs", []):
-            table = out.get("metadata", {}).get("aebook", {}).get("claims")
-            if table:
-                for claim in table["claims"]:
-                    found[(table["notebook"], claim["id"])] = claim
-    return found
-
-
-def training_of(nb: dict[str, Any]) -> list[dict[str, Any]] | None:
-    """The training runs a notebook's outputs record (:mod:`aebook.recipes`): its last claims table's, which holds
-    every run before it; None when no table records them (outputs older than the record)."""
-    found = None
-    for cell in nb.get("cells", []):
-        for out in cell.get("outputs", []):
-            table = out.get("metadata", {}).get("aebook", {}).get("claims")
-            if table and "training" in table:
-                found = table["training"]
-    return found
+    return {(table["notebook"], claim["id"]): claim for table in tables_of(nb) for claim in table["claims"]}
 
 
 def compare_training(committed: dict[str, Any], fresh: dict[str, Any]) -> list[str]:
@@ -57,7 +39,7 @@ def compare_training(committed: dict[str, Any], fresh: dict[str, Any]) -> list[s
     None of it depends on the machine, so both modes of the check compare it exactly."""
     from aebook.recipes import differences
 
-    old, new = training_of(committed), training_of(fresh)
+    old, new = training_of(tables_of(committed)), training_of(tables_of(fresh))
     if old is None:
         return ["the committed outputs do not record their training runs: re-execute the notebook (make outputs)"]
     return differences(old, new or [])
@@ -65,12 +47,8 @@ def compare_training(committed: dict[str, Any], fresh: dict[str, Any]) -> list[s
 
 def float_path(nb: dict[str, Any]) -> str | None:
     """The CPU float path (ATen's capability) a notebook's claims were computed on, if recorded."""
-    for cell in nb.get("cells", []):
-        for out in cell.get("outputs", []):
-            table = out.get("metadata", {}).get("aebook", {}).get("claims")
-            if table and table.get("environment", {}).get("cpu_capability"):
-                return table["environment"]["cpu_capability"]
-    return None
+    found = [t["environment"]["cpu_capability"] for t in tables_of(nb) if t.get("environment", {}).get("cpu_capability")]
+    return found[0] if found else None
 
 
 #: How far a figure may move on the reference float path: float32 results printed and parsed back agree far closer;

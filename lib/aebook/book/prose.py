@@ -30,7 +30,8 @@ class ProseReferenceError(ValueError):
 
 @lru_cache(maxsize=64)
 def _claims(path: str, mtime: float) -> dict[str, dict[str, Any]]:
-    from aebook.book.report import notebook_claims, paper_run_tables
+    from aebook.book.records import notebook_claims
+    from aebook.book.report import paper_run_tables
 
     # a paper-scale run is read as the committed notebook judges it today (its verdicts given again by today's rules)
     tables = paper_run_tables(path) if Path(path).parent.name == "paper-run" else notebook_claims(path)

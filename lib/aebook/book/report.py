@@ -8,34 +8,11 @@ nothing is typed by hand, and a new claim in a notebook changes the scoreboard a
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from aebook.book.records import notebook_claims, toc_chapters, write_if_changed
 from aebook.claims import CHECK, CLAIM, CLAIM_VERDICTS, BEYOND
-
-
-def notebook_claims(path: str | Path) -> list[dict[str, Any]]:
-    """The claims tables shown by one notebook, as recorded in its outputs' metadata (empty if none)."""
-    nb = json.loads(Path(path).read_text())
-    tables = []
-    for cell in nb.get("cells", []):
-        for out in cell.get("outputs", []):
-            record = out.get("metadata", {}).get("aebook", {}).get("claims")
-            if record:
-                tables.append(record)
-    return tables
-
-
-def toc_chapters(root: str | Path) -> Iterator[tuple[str, list[str]]]:
-    """(chapter index file, its section files) for every chapter under ``chapters/`` in ``_toc.yml``."""
-    toc = yaml.safe_load((Path(root) / "_toc.yml").read_text())
-    for part in toc.get("parts", []):
-        for chapter in part.get("chapters", []):
-            if chapter["file"].startswith("chapters/"):
-                yield chapter["file"], [s["file"] for s in chapter.get("sections", [])]
 
 
 def paper_run_tables(run: str | Path) -> list[dict[str, Any]]:
@@ -242,15 +219,6 @@ def write_profiles(root: str | Path) -> list[Path]:
     root = Path(root)
     return [write_if_changed(profiles_markdown(root, index), root / Path(index).parent / "_generated" / "profiles.md")
             for index, _ in toc_chapters(root)]
-
-
-def write_if_changed(text: str, target: str | Path) -> Path:
-    """Write ``text`` to ``target`` unless the file already holds exactly that; the path either way."""
-    target = Path(target)
-    if not target.exists() or target.read_text() != text:  # unchanged files keep Sphinx from rebuilding pages
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text)
-    return target
 
 
 def write_scoreboard(root: str | Path, target: str | Path) -> Path:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aebook.data.mnist import sha256_file
-from aebook.book.npm import NpmError, npm_pack
+from aebook.data.npm import NpmError, npm_pack
 
 
 @dataclass(frozen=True)

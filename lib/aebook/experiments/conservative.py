@@ -48,7 +48,7 @@ class DenoisingMSE:
     def plan(self, data: torch.Tensor, config, device: torch.device) -> None:
         """Draw every step's noise of a run on ``data`` with ``config`` ahead (on the host, where the per-step draw
         reads its seed) and keep it on ``device``; skipped when it would exceed :attr:`MAX_PLANNED` values."""
-        from aebook.train import batch_indices
+        from aebook.training.optim import batch_indices
 
         self._noise = self._current = None
         if config.steps * config.batch_size * data[0].numel() > self.MAX_PLANNED:

@@ -17,7 +17,8 @@ from aebook.models.disk_ae import DiskAutoencoder
 from aebook.regularisers import (code_amplitude, code_amplitude_of, conv_weight_sum, locality, locality_pairs,
                                  locality_value, weight_l2)
 from aebook.stacked import train_stacked
-from aebook.train import Callback, TrainConfig, TrainResult, reconstruction_mse, tensor_digest, train
+from aebook.train import Callback, TrainConfig, TrainResult, reconstruction_mse, train
+from aebook.training.keys import tensor_digest
 
 
 def train_on_radii(

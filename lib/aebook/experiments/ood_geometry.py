@@ -12,11 +12,12 @@ import torch
 from aebook import budget
 from aebook.analysis import eigen_stats as es
 from aebook.analysis.family_spectra import family_spectra
-from aebook.data.mnist import load_mnist
+from aebook.data.mnist import SIZES, mnist_floats
 from aebook.data.noise import NOISE_SETS, noise_images
 from aebook.device import resolve_device
 from aebook.models.mlp_family import MLPFamily, family_mse
 from aebook.train import TrainConfig, TrainResult, train
+from aebook.training.lifecycle import initial_weights
 from aebook.exactmath import exact_sqrt
 
 #: The name of the training distribution among the evaluation sets.
@@ -27,8 +28,7 @@ SHOWN_SETS = ("beta 5 0.8", "truncated normal", "bernoulli 0.13")
 
 def mnist_vectors(split: str = "train") -> np.ndarray:
     """MNIST images of a split ('train', 'test' or 'all' = the 70,000 of both) as float32 vectors in [0, 1]."""
-    splits = ["train", "test"] if split == "all" else [split]
-    return np.concatenate([load_mnist(s)[0].reshape(-1, 784) for s in splits]).astype(np.float32) / 255.0
+    return mnist_floats(split)[0].reshape(-1, 784)
 
 
 def evaluation_sets(n_points: int, seed: int = 0, names: Sequence[str] | None = None) -> dict[str, np.ndarray]:
@@ -36,9 +36,7 @@ def evaluation_sets(n_points: int, seed: int = 0, names: Sequence[str] | None = 
     if n_points < 1:
         raise ValueError(f"n_points must be positive, got {n_points}")
     names = list(NOISE_SETS) if names is None else list(names)
-    mnist = mnist_vectors("all")
-    if n_points < len(mnist):
-        mnist = mnist[np.sort(np.random.default_rng(seed).choice(len(mnist), n_points, replace=False))]
+    mnist = mnist_floats("all", min(n_points, SIZES["all"]), seed)[0].reshape(-1, 784)
     return {D_TRAIN: mnist, **{name: noise_images(name, n_points, seed) for name in names}}
 
 
@@ -71,9 +69,9 @@ def train_family(
 
 
 def untrained_family(latent_sizes: Sequence[int], seed: int = 0) -> MLPFamily:
-    """The family at its (seeded) initialisation: the control where nothing has been learnt from MNIST."""
-    torch.manual_seed(seed)
-    return MLPFamily(latent_sizes).eval()
+    """The family at the initial weights ``train`` gives it for ``seed``: the control where nothing has been learnt
+    from MNIST."""
+    return initial_weights(MLPFamily(latent_sizes), seed).eval()
 
 
 @torch.no_grad()

@@ -11,9 +11,9 @@ import torch
 from torch import nn
 
 from aebook import budget
-from aebook.data.mnist import load_mnist
+from aebook.data.mnist import mnist_floats
 from aebook.device import model_device, resolve_device
-from aebook.models.spatial import affine_from_offsets, affine_from_pose
+from aebook.geometry import affine_from_offsets, affine_from_pose
 from aebook.models.vae import (VAE, DeepTransformerVAE, FarPoseTransformerVAE, TransformerVAE,
                               bernoulli_log_likelihood, elbo, log_marginal, negative_elbo)
 from aebook.train import TrainConfig, TrainResult, train
@@ -59,12 +59,8 @@ def untrained(kind: str, z_dim: int, seed: int = 0) -> VAE:
 
 def mnist_split(split: str, n: int, seed: int = 0) -> tuple[torch.Tensor, np.ndarray]:
     """``n`` MNIST digits of ``split`` drawn without replacement with ``seed``: images (n, 1, 28, 28) in [0, 1], labels."""
-    images, labels = load_mnist(split)
-    if not 0 < n <= len(images):
-        raise ValueError(f"n must be in 1…{len(images)} for the {split} split, got {n}")
-    pick = np.sort(np.random.default_rng(seed).choice(len(images), n, replace=False))
-    x = torch.from_numpy(images[pick].astype(np.float32) / 255.0).unsqueeze(1)
-    return x, labels[pick]
+    images, labels = mnist_floats(split, n, seed)
+    return torch.from_numpy(images).unsqueeze(1), labels
 
 
 def vae_config(n: int, *, epochs: int, batch_size: int = 100, lr: float = 1.0, seed: int = 0) -> TrainConfig:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from aebook.models.spatial import affine_from_offsets, affine_from_pose, invert_affine, warp
+from aebook.geometry import affine_from_offsets, affine_from_pose, invert_affine, warp
 from aebook.models.tps import ThinPlateSpline
 
 EPS = 1e-6

@@ -1,9 +1,9 @@
 """One training step on static buffers, captured once as a CUDA graph and replayed.
 
-The book's loops (:func:`aebook.train.train`, :func:`aebook.stacked.train_stacked`) launch every kernel of a step
-from Python: for the small models of this book the GPU waits on the host most of the time (a step of the
-784-500-784 MLP took 1.38 ms in the loop and 0.20 ms as a replayed graph on an H200,
-``bench/results/2026-12-04-h200/graph.txt``). A graph needs fixed memory: what a step reads that changes from step
+The training lifecycle (:mod:`aebook.training.lifecycle`) runs every step of every strategy through a
+:class:`StepGraph`. Launched from Python one by one, a step's kernels keep a GPU waiting on the host most of the time
+for the small models of this book (``bench/results/2026-12-04-h200/graph.txt`` has the 784-500-784 MLP's step in
+the loop and as a replayed graph). A graph needs fixed memory: what a step reads that changes from step
 to step (its batch rows, a regulariser's random pairs) is planned ahead, a window of steps at a time, with the
 values the loop would draw, and copied into static buffers before each replay; what it reports (its loss, its logs)
 is written into buffers the graph owns and kept on the device.
@@ -16,9 +16,12 @@ a loss without host syncs, and constraints and noise that are torch operations o
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 import torch
 from torch import nn
+
+from aebook import settings
 
 #: ``plan(start, stop)``: the inputs of steps ``start`` … ``stop − 1``, each a tensor whose first axis runs over
 #: those steps, on the step's device.
@@ -29,32 +32,6 @@ Body = Callable[[Mapping[str, torch.Tensor]], Mapping[str, torch.Tensor]]
 #: Steps planned at a time: a window keeps the plan's memory small (a run of 100,000 steps of 256 rows would hold
 #: 200 MB of indices planned at once) and costs one host-to-device copy per window.
 PLAN_WINDOW = 1000
-
-
-def planned_rows(n: int, batch_size: int, seed: int, start: int, stop: int,
-                 device: torch.device | str = "cpu") -> torch.Tensor:
-    """The batch rows of steps ``start`` … ``stop − 1`` of a run with ``seed``, as one (steps, batch) tensor on
-    ``device``: row ``s − start`` equals ``batch_indices(n, batch_size, seed, s)``."""
-    from aebook.train import batch_indices
-
-    if not 0 <= start <= stop:
-        raise ValueError(f"need 0 ≤ start ≤ stop, got {start} and {stop}")
-    if stop == start:
-        return torch.empty((0, batch_size), dtype=torch.long, device=device)
-    return torch.stack([batch_indices(n, batch_size, seed, s) for s in range(start, stop)]).to(device)
-
-
-def capturable_optimizer(name: str, params, lr: float, weight_decay: float) -> torch.optim.Optimizer:
-    """The optimiser ``name`` built to run inside a CUDA graph (its step counters on the device)."""
-    from aebook.train import OPTIMIZERS
-
-    if name not in ("adam", "adadelta"):
-        raise ValueError(f"no capturable form of the optimiser {name!r} here: use 'adam' or 'adadelta'")
-    optimizer = OPTIMIZERS[name](params, lr=lr, weight_decay=weight_decay, capturable=True)
-    # it steps outside a capture on purpose (priming, the warm-up, an eager fallback): torch's warning about that
-    # would print once in every paper-run notebook (the GPU review's G9)
-    optimizer._warned_capturable_if_run_uncaptured = True
-    return optimizer
 
 
 class StepGraph:
@@ -165,36 +142,10 @@ class StepGraph:
         for name, buffer in self.static.items():
             buffer.copy_(self.planned[name][step - self.window_start])
         if self.graph is None:
-            return {name: value.detach() for name, value in self.body(self.static).items()}
+            return {name: value.detach() if torch.is_tensor(value) else value
+                    for name, value in self.body(self.static).items()}
         self.graph.replay()
         return {name: value.clone() for name, value in self.outputs.items()}
-
-
-class GraphedStep(StepGraph):
-    """The step of :func:`aebook.train.train` on static buffers: the batch is ``source`` at the planned rows of
-    :func:`planned_rows`; it reports ``{"loss": …}``."""
-
-    def __init__(self, model: nn.Module, loss_fn: Callable[[nn.Module, torch.Tensor], torch.Tensor],
-                 optimizer: torch.optim.Optimizer, source: torch.Tensor, seed: int, batch_size: int, start: int,
-                 stop: int, constraints: Sequence[Callable[[nn.Module], None]] = (),
-                 window: int | None = None) -> None:
-        def plan(a: int, b: int) -> dict[str, torch.Tensor]:
-            return {"rows": planned_rows(len(source), batch_size, seed, a, b, source.device)}
-
-        def body(inputs: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-            loss = loss_fn(model, source[inputs["rows"]])
-            optimizer.zero_grad(set_to_none=False)
-            loss.backward()
-            optimizer.step()
-            if constraints:
-                with torch.no_grad():
-                    for constraint in constraints:
-                        constraint(model)
-            return {"loss": loss.detach()}
-
-        super().__init__(body, plan, optimizer, list(model.state_dict().values()), start, stop, source.device,
-                         window)
-        self.model = model
 
 
 def prime_optimizer_state(optimizer: torch.optim.Optimizer, params: nn.Module | Iterable[torch.Tensor]) -> None:
@@ -236,3 +187,38 @@ def _restore_state(optimizer: torch.optim.Optimizer, saved: dict[tuple[int, str]
             current.copy_(v)
         else:
             optimizer.state[params[i]][k] = v
+
+
+def use_cuda_graph(dev: torch.device, config: Any, callbacks: Sequence[Any] = ()) -> bool:
+    """Whether a run with ``config`` replays its steps as a CUDA graph: on CUDA, for Adam and Adadelta, without
+    callbacks (their logs are read on the host), unless ``$AEBOOK_CUDA_GRAPH`` is ``0``. The CPU runs the same step
+    eagerly: it is the reference the committed outputs were made with."""
+    return (dev.type == "cuda" and not callbacks and config.optimizer in ("adam", "adadelta")
+            and settings.cuda_graph() != "0")
+
+
+class CaptureFailed(RuntimeError):
+    """A CUDA graph capture failed under ``AEBOOK_CUDA_GRAPH=strict``."""
+
+
+def capture_or_warn(stepper, name: str = "a run") -> bool:
+    """Capture ``stepper`` (a :class:`StepGraph`) as a CUDA graph; whether it was captured.
+
+    When capture fails the step runs eagerly, so that a model a graph cannot hold still trains, and the failure is
+    said twice: a warning in the notebook and one line on stderr (which the runner's log keeps). Under
+    ``AEBOOK_CUDA_GRAPH=strict`` (checks, benchmarks) it raises :class:`CaptureFailed` instead: on torch 2.11 a
+    failed capture can leave the allocator unable to capture again in that process (the GPU review's G2), so later
+    runs would go eager too while their timings read as graph timings."""
+    import sys
+    import warnings
+
+    try:
+        stepper.capture()
+    except Exception as exc:  # noqa: BLE001 - any capture failure falls back to the eager step
+        message = f"CUDA graph capture failed for {name} ({type(exc).__name__}: {exc})"
+        if settings.cuda_graph() == "strict":
+            raise CaptureFailed(message) from exc
+        print(f"aebook: {message}; running the step eagerly", file=sys.stderr, flush=True)
+        warnings.warn(f"{message}; running the step eagerly", RuntimeWarning, stacklevel=3)
+        return False
+    return True

@@ -1,4 +1,4 @@
-"""A run's files have one lifecycle (aebook.runstore.RunStore): finished weights per member, one checkpoint to
+"""A run's files have one lifecycle (aebook.training.store.RunStore): finished weights per member, one checkpoint to
 resume from, a checkpoint on interruption, nothing written when the cache is off."""
 
 from __future__ import annotations
@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-import aebook.runstore as runstore
-from aebook.runstore import RunStore
+import aebook.training.store as runstore
+from aebook.training.store import RunStore
 
 
 def test_finish_stores_every_member_and_drops_the_checkpoint(tmp_path):

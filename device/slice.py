@@ -1,16 +1,18 @@
-"""One call on a lent GPU machine: set it up from what was carried, run a named slice of the paper profile within a
+"""One call on a lent GPU machine (a script of the repository, not of the library: it sets a bare machine up, then
+runs the book there): set it up from what was carried, run a named slice of the paper profile within a
 time budget, and leave at most eight files in ``$OUT``.
 
 On the device machine (bare: its own python3 with CUDA torch, nothing reachable), from the repository root::
 
-    PYTHONPATH=lib python3 -m aebook.book.device_slice S1 --budget 480 --out $OUT
+    python3 device/slice.py S1 --budget 480 --out $OUT
 
 It installs the wheels carried in ``.whl/`` into ``/tmp/site`` (``make device-carry`` downloads them here, with
 MNIST gzipped into ``.carry/mnist/``), registers the ``python3`` kernel, unpacks MNIST and any checkpoint pack
 (``.carry/ckpt.pack``), then, each step in its own process and each allowed to fail alone: the machine's
-description, the CPU fingerprint of the reference float path, ``bench/gpu.py``, and the slice's notebooks through
-``python -m aebook run --profile paper`` with what is left of the budget. What comes back: ``env.txt``,
-``fingerprint.json``, ``bench.txt``, ``run.log``, ``dmon.txt``, ``runs.tgz`` (the executed notebooks and their
+description, the CPU fingerprint of the reference float path, the graph smoke check (``device/smoke.py``) and
+``bench/gpu.py``, and the slice's notebooks through ``python -m aebook run --profile paper`` with what is left of
+the budget. What comes back: ``env.txt``, ``fingerprint.json``, ``bench.txt`` (the smoke check's table, then the
+benchmark's), ``run.log``, ``dmon.txt``, ``runs.tgz`` (the executed notebooks and their
 claims) and ``ckpt.pack`` (checkpoints of what the budget interrupted, when small enough to carry).
 ``--device cpu`` with a tiny budget is the dry run the test suite makes.
 """
@@ -127,7 +129,7 @@ def describe(out: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Set up, describe, fingerprint, benchmark, run the slice, pack what comes back; exit 0 unless setup broke."""
-    parser = argparse.ArgumentParser(prog="python -m aebook.book.device_slice", description=__doc__,
+    parser = argparse.ArgumentParser(prog="device/slice.py", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("slice", help=f"one of {', '.join(SLICES)}, or notebook paths joined by commas; "
                         "S1+S2 runs both, in that order")
@@ -136,6 +138,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=os.environ.get("OUT", "out"), help="where the returned files go ($OUT)")
     parser.add_argument("--profile", default="paper")
     parser.add_argument("--executor", default="local:2")
+    parser.add_argument("--smoke-seconds", type=float, default=120, help="0 skips device/smoke.py")
+    parser.add_argument("--smoke-steps", type=int, default=40, help="steps per run of the smoke check")
+    parser.add_argument("--smoke-only", default="", help="the smoke check's families (words of their names)")
     parser.add_argument("--bench-seconds", type=float, default=90, help="0 skips bench/gpu.py")
     parser.add_argument("--fingerprint-seconds", type=float, default=120, help="0 skips the CPU fingerprint")
     parser.add_argument("--param", action="append", default=[], help="passed on to python -m aebook run")
@@ -168,6 +173,10 @@ def main(argv: list[str] | None = None) -> int:
               [sys.executable, "-m", "aebook.book.floatpath", "fingerprint", "--path", "reference", "--path",
                "native-1thread", "--out", str(out / "fingerprint.json")], env,
               min(args.fingerprint_seconds, left() - 60), out / "run.log")
+    if args.smoke_seconds > 0:  # first: whether the graphs work at all, before anything is timed or run with them
+        _step(log, "device/smoke.py", [sys.executable, "device/smoke.py", "--device", args.device, "--steps",
+                                          str(args.smoke_steps), "--only", args.smoke_only], env,
+              min(args.smoke_seconds, left() - 60), out / "bench.txt")
     if args.bench_seconds > 0:
         _step(log, "bench/gpu.py", [sys.executable, "bench/gpu.py", "--device", args.device, "--steps", "200"], env,
               min(args.bench_seconds, left() - 60), out / "bench.txt")

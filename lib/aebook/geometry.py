@@ -1,4 +1,5 @@
-"""Spatial transformers for paper 004: poses, affine matrices and warps (torch's affine_grid / grid_sample)."""
+"""Image geometry: 2-D poses, affine matrices and warps (torch's affine_grid / grid_sample), shared by the spatial
+transformer models of the spatial-vae chapter and the rotated digits they are trained on."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """Where a training run keeps its files, and the one way they are read and written: the finished weights of each
 member, one checkpoint to resume from, a checkpoint every ``CHECKPOINT_SECONDS`` and one on interruption.
 
-``train()`` and ``train_stacked()`` keep only their step; loading, resuming, checkpointing and finishing are this
-class's, so the two loops cannot drift apart in what they keep.
+The run's lifecycle (:mod:`aebook.training.lifecycle`) and the trainers' cache lookups read and write through this
+class only.
 """
 
 from __future__ import annotations
