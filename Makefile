@@ -91,7 +91,7 @@ test-notebooks: $(STAMP) data
 	rm -rf _build/nbcheck/weights
 	@if env $(REFERENCE_PATH) $(BIN)/python -m aebook.book.floatpath verify; then mode=--claims-check-exact; \
 	  else mode=; echo "notebook check: comparing with the ranges of the recorded runs instead of exactly"; fi; \
-	env $(REFERENCE_PATH) AEBOOK_ANALYSIS_WORKERS=1 AEBOOK_CACHE_DIR=$(CURDIR)/_build/nbcheck/weights \
+	env $(REFERENCE_PATH) AEBOOK_DEVICE=cpu AEBOOK_ANALYSIS_WORKERS=1 AEBOOK_CACHE_DIR=$(CURDIR)/_build/nbcheck/weights \
 	  $(BIN)/python -m pytest $(CHECK_FLAGS) $$mode -n $(CHECK_WORKERS) --durations=0 chapters/
 
 # Render the committed outputs without executing anything; any Sphinx warning fails.
@@ -120,12 +120,13 @@ lab: $(STAMP) data
 	$(BIN)/jupyter lab $(ROOT_FLAG) --notebook-dir=.
 
 # On the reference float path, from an empty weight cache (a warm one could carry weights trained on another path or
-# by older code), CHECK_WORKERS notebooks at once; each notebook is stamped with what produced it.
+# by older code), CHECK_WORKERS notebooks at once; each notebook is stamped with what produced it. The path is a CPU
+# path: here and in the check AEBOOK_DEVICE=cpu, so that a machine with a GPU makes and checks the same computation.
 outputs: $(STAMP) data
 	rm -rf _build/outputs-weights
 	env $(REFERENCE_PATH) $(BIN)/python -m aebook.book.floatpath fingerprint --path reference \
 	  --out lib/aebook/book/reference-fingerprint.json
-	printf '%s\n' $(NOTEBOOKS) | env $(REFERENCE_PATH) AEBOOK_CACHE_DIR=$(CURDIR)/_build/outputs-weights \
+	printf '%s\n' $(NOTEBOOKS) | env $(REFERENCE_PATH) AEBOOK_DEVICE=cpu AEBOOK_CACHE_DIR=$(CURDIR)/_build/outputs-weights \
 	  xargs -P $(CHECK_WORKERS) -n 1 $(BIN)/python -m aebook.book.outputs execute
 
 # What a lent GPU machine needs carried (both git-ignored): the notebook stack as Python 3.12 wheels in .whl/ (less
