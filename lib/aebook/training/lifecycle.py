@@ -204,8 +204,10 @@ def run(strategy: Strategy, store: RunStore, config: Any, dev: torch.device, *, 
                     for k, v in logs.items():
                         record.add(k, v)
                     bar.update(1)
-                    if progress and ((step + 1) % HISTORY_FLUSH_STEPS == 0 or step + 1 == config.steps):
-                        bar.set_postfix(loss=f"{_mean(record.flush()['loss'][-1]):.4g}", refresh=False)
+                    if (step + 1) % HISTORY_FLUSH_STEPS == 0 or step + 1 == config.steps:
+                        last = record.flush()["loss"][-1]  # reading back bounds what waits on the device
+                        if progress:
+                            bar.set_postfix(loss=f"{_mean(last):.4g}", refresh=False)
                     if step + 1 < config.steps and store.due(step + 1, config.checkpoint_every):
                         checkpoint(step + 1, seconds + time.perf_counter() - t0)
         finally:
