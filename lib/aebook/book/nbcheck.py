@@ -1,11 +1,12 @@
 """The notebook check: re-execute every chapter notebook and compare its claims with the committed ones.
 
 With ``--claims-check-exact`` (what ``make test`` uses) the fresh run must be on the reference float path that
-made the committed outputs (:mod:`aebook.book.floatpath`), and every claim must keep its verdict and every figure
-its committed value to ``EXACT_RTOL``: a change of code or library fails at once, and no tolerance is widened after
+made the committed outputs (:mod:`aebook.book.floatpath`), every training run must have been asked to do what the
+committed one was (:mod:`aebook.recipes`), and every claim must keep its verdict and every figure its committed
+value to ``EXACT_RTOL``: a change of code or library fails at once, and no tolerance is widened after
 the fact. On a machine that cannot have that path (not x86-64), the check says so and falls back to comparing within
 the calibration runs. Without ``--claims-check-exact`` (another CPU, where the reference path gives other bits), the
-check is :mod:`aebook.book.fallback`'s: the same claims and figures as committed, no row that the recorded runs
+check is :mod:`aebook.book.fallback`'s: the same training runs, claims and figures as committed, no row that the recorded runs
 (``chapters/<slug>/calibration/``) settle turned into its opposite, and at most a third of the figures outside
 their bands; the rest is reported, not failed, since one training seed in three moves some figures that far. Nothing else in the outputs is compared:
 pictures, timings and printed numbers are not what the book promises, the claims are.
