@@ -107,12 +107,14 @@ browser-test: render chromium
 
 # Two lanes at once (their output interleaves; each ends with its own summary): the notebook check (CHECK_WORKERS
 # notebooks) beside the unit tests (one worker), the render and the browser check, which keep a core busy only part
-# of the time; one after the other they left a core idle for about 3 minutes of a 31-minute run on 2 cores.
-test: $(STAMP) data assets chromium
+# of the time; one after the other they left a core idle for about 3 minutes of a 31-minute run on 2 cores. The page
+# scripts and Chromium (a system package, installed on first use) are fetched in the second lane, beside the notebook
+# check, since only the render and the browser check need them.
+test: $(STAMP) data
 	$(MAKE) --no-print-directory -j2 test-notebooks test-others
 	@echo "make test: all checks passed"
 
-test-others: $(STAMP) data assets
+test-others: $(STAMP) data assets chromium
 	$(MAKE) --no-print-directory test-lib LIB_WORKERS=1
 	$(MAKE) --no-print-directory browser-test
 
