@@ -309,3 +309,124 @@ def spike_pair_psi(size: int, sigma: float, row: float):
         params = np.stack([np.ones_like(theta), theta, np.full_like(theta, row)], axis=-1)  # (n, 2, 3)
         return spike_atoms(params, size, sigma).sum(1)
     return psi
+
+
+# atomic/01's figures, each named here once (the notebook's rules, the prose roles and the calibration records read
+# them by these names).
+DECODER_BLOCKS = "blocks with one amplitude and two position coordinates (decoder)"
+DECODER_SELECTIVITY = "decoder selectivity"
+ENCODER_BLOCKS = "blocks with one amplitude and two position coordinates (encoder)"
+ENCODER_SCORE = "disentanglement score (encoder)"
+SCORE_GAIN, PLAIN_SCORE = "score atomic − plain", "score plain"
+ONE_SPIKE = "atoms fit by one spike"
+FILLING_RATIO, FILLING_ENDS = "fit residual in between / at the ends", "fit residual at the ends"
+
+
+def spike_figures(response: dict[str, np.ndarray], structured: dict[str, float], scores: dict[str, Disentanglement],
+                  one_spike: tuple[float, float], residuals: dict[str, float], *, size: int, k: int,
+                  d0: int) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]]]:
+    """Every figure atomic/01's claims read, per claim id: ours and the control's (the atomic network at its initial
+    weights; interpolations extrapolated off the latent set), each with the bottleneck figure its precondition reads.
+
+    ``response``, ``structured`` and ``scores`` are keyed ``atomic``/``untrained`` (``scores`` also ``plain``);
+    ``one_spike`` is (trained, untrained); ``residuals`` holds the mean single-spike fit residual at the ``ends``
+    of the interpolations, ``between`` them and ``far`` beyond them."""
+    bneck = bottleneck_figure(size, 3 * k)
+
+    def nav(name: str) -> dict[str, float]:
+        return {DECODER_BLOCKS: response_blocks(response[name], k, d0),
+                DECODER_SELECTIVITY: response_selectivity(response[name]),
+                ENCODER_BLOCKS: structured[name], ENCODER_SCORE: scores[name].score}
+
+    ends = residuals["ends"]
+    ours = {
+        "fig3-navigation": {**nav("atomic"), **bneck},
+        "atoms-not-size": {SCORE_GAIN: scores["atomic"].score - scores["plain"].score,
+                           PLAIN_SCORE: scores["plain"].score, **bneck},
+        "one-spike-per-block": {ONE_SPIKE: one_spike[0], **bneck},
+        "filling-latent-set": {FILLING_RATIO: residuals["between"] / ends, FILLING_ENDS: ends, **bneck},
+    }
+    controls = {
+        "fig3-navigation": nav("untrained"),
+        "one-spike-per-block": {ONE_SPIKE: one_spike[1]},
+        "filling-latent-set": {FILLING_RATIO: residuals["far"] / ends, FILLING_ENDS: ends},
+    }
+    return ours, controls
+
+
+# atomic/02's figures, each named here once (RELATIVE_MSE, below, is atomic/03's too).
+BLOCK_COSINE = "mean cosine between blocks of a digit"
+ONE_BLOCK_SHARE = "mean share of a step's change in one block"
+ALL_AT_ONCE = "all blocks at once"
+
+
+def mnist_figures(relative_mse: tuple[float, float], block_similarity: tuple[float, float],
+                  top_share: tuple[float, float], *, size: int, k: int,
+                  d0: int) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]]]:
+    """Every figure atomic/02's claims read, per claim id: ours and the control's (the atomic network at its initial
+    weights), each of ours with the bottleneck figure its precondition reads. Each argument is (trained, untrained):
+    the test error over the mean image's, the mean cosine between a digit's blocks, and the mean share of an
+    interpolation step's change that falls in one block."""
+    bneck = bottleneck_figure(size, k * d0)
+    ours = {
+        "fig1-autoencoding": {RELATIVE_MSE: relative_mse[0], **bneck},
+        "fig1-strokes": {BLOCK_COSINE: block_similarity[0], **bneck},
+        "fig2-one-stroke-at-a-time": {ONE_BLOCK_SHARE: top_share[0], ALL_AT_ONCE: 1 / k, **bneck},
+    }
+    controls = {
+        "fig1-autoencoding": {RELATIVE_MSE: relative_mse[1]},
+        "fig1-strokes": {BLOCK_COSINE: block_similarity[1]},
+        "fig2-one-stroke-at-a-time": {ONE_BLOCK_SHARE: top_share[1], ALL_AT_ONCE: 1 / k},
+    }
+    return ours, controls
+
+
+# atomic/03's figures, each named here once (the notebook's rules, the prose roles and the calibration records read
+# them by these names).
+MIXED_SHARE = "share of images with mixed blocks"
+TWO_AND_TWO = "each block draws two spikes"
+RELATIVE_MSE = "test MSE / MSE of the mean image"
+PROOF_MIXED = "share of images whose blocks mix the two atoms"
+INTERACTION = "least interaction over the splits of ψ's parameters"
+
+
+def mixing_figures(atoms: np.ndarray, untrained_atoms: np.ndarray, test_x: np.ndarray, train_x: np.ndarray,
+                   test_p: np.ndarray, by_x: np.ndarray, *, size: int, sigma: float, row: float, margin: float,
+                   seed: int) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]], tuple[int, ...]]:
+    """Every figure atomic/03's claims read, per claim id: ours and the control's (the pairing read from the image
+    alone, the network at its initial weights, the proof's construction without its mixing map, a sum of two spikes
+    in place of the spike atom), and the split of the spike atom's parameters that interacts least.
+
+    ``atoms`` and ``untrained_atoms`` are the trained and the untrained network's atoms of the test images (n, 2, H,
+    W); ``test_p`` their spikes' parameters (n, 4, 3); ``by_x`` which block each spike goes to when paired from left
+    to right."""
+    singles = spike_atoms(test_p, size, sigma)
+    baseline = float(((test_x - train_x.mean(0)) ** 2).mean())
+
+    def relative_mse(a: np.ndarray) -> float:
+        return float(((a.sum(1, keepdims=True) - test_x) ** 2).mean()) / baseline
+
+    valid, mixed = block_pairing(atoms, singles)
+    valid_u, _ = block_pairing(untrained_atoms, singles)
+    valid_x, mixed_x = pairing_from_owner(by_x)
+    proof = {mix: proof_mixing_autoencoder(test_p, size, sigma, mix=mix) for mix in (True, False)}
+    proof_figures = {mix: {RELATIVE_MSE: relative_mse(a), PROOF_MIXED: float(block_pairing(a, singles)[1].mean())}
+                     for mix, a in proof.items()}
+    n = len(test_p)
+    draws = [spike_parameters(n, 1, size, margin=margin, seed=seed + s)[:, 0] for s in (2000, 3000)]
+    pair_draws = [np.random.default_rng(seed + s).uniform(margin, size - 1 - margin, (n, 2)) for s in (2000, 3000)]
+    psi_share, psi_split = split_interaction(spike_psi(size, sigma), *draws)
+    pair_share, _ = split_interaction(spike_pair_psi(size, sigma, row), *pair_draws)
+    ours = {
+        "prop-ii2-mixing": {MIXED_SHARE: float(mixed.sum() / max(valid.sum(), 1)), TWO_AND_TWO: float(valid.mean())},
+        "prop-ii2-two-blocks-suffice": {RELATIVE_MSE: relative_mse(atoms), TWO_AND_TWO: float(valid.mean())},
+        "prop-ii2-proof-autoencoder": proof_figures[True],
+        "psi-no-such-function": {INTERACTION: psi_share},
+    }
+    controls = {
+        "prop-ii2-mixing": {MIXED_SHARE: float(mixed_x.mean()), TWO_AND_TWO: float(valid_x.mean())},
+        "prop-ii2-two-blocks-suffice": {RELATIVE_MSE: relative_mse(untrained_atoms), TWO_AND_TWO: float(valid_u.mean())},
+        "prop-ii2-proof-autoencoder": proof_figures[False],
+        "psi-no-such-function": {INTERACTION: pair_share},
+    }
+    return ours, controls, psi_split

@@ -10,15 +10,16 @@ import numpy as np
 import torch
 from torch import nn
 
-from aebook.analysis import codes, images
+from aebook.analysis import codes, fits, images
 from aebook.device import resolve_device
-from aebook.data.disks import Interval, fitted_radius, sample_radii, shape_images
+from aebook.data.disks import Interval, disk_images, fitted_radius, sample_radii, shape_images
 from aebook.models.disk_ae import DiskAutoencoder
 from aebook.regularisers import (code_amplitude, code_amplitude_of, conv_weight_sum, locality, locality_pairs,
                                  locality_value, weight_l2)
 from aebook.stacked import train_stacked
 from aebook.train import Callback, TrainConfig, TrainResult, reconstruction_mse, train
 from aebook.training.keys import tensor_digest
+from aebook.training.lifecycle import untrained
 
 
 def train_on_radii(
@@ -198,6 +199,237 @@ def without_encoder_biases(model: DiskAutoencoder) -> DiskAutoencoder:
     return model
 
 
+# disks/01's figures (and disks/04's code shape, below), each named here once.
+MEAN_IOU, MIN_IOU = "mean IoU", "min IoU"
+INTERPOLATION_IOU, INTERPOLATION_ORDER = "disk IoU", "Spearman(t, r̂)"
+POWER, JUMP, R2_AREA, R2_RADIUS, SPEARMAN = "p", "largest jump / code range", "R²(r²)", "R²(r)", "Spearman(r, z)"
+
+
+def encoding_figures(model: nn.Module, x_test: np.ndarray, r_test: np.ndarray, y_interp: np.ndarray, t: np.ndarray,
+                     ends: tuple[float, float], size: int,
+                     seed: int) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]]]:
+    """Every figure disks/01's claims read, per claim id: ours, and the control's (the network at the initial weights
+    its training started from; a pixel-by-pixel cross-fade of the two end disks in place of decoded codes).
+
+    ``x_test`` are disks of the radii ``r_test``; ``y_interp`` the decoded codes interpolated at ``t`` between the
+    disks of radii ``ends``."""
+    start = untrained(model, seed)
+
+    def code_figures(net: nn.Module) -> dict[str, float]:
+        z = codes.encode(net, x_test)[:, 0]
+        iou = images.iou(codes.decode(net, codes.encode(net, x_test)), x_test)
+        return {POWER: fits.best_power(r_test, z), R2_AREA: fits.linear_r2(r_test**2, z),
+                R2_RADIUS: fits.linear_r2(r_test, z), MEAN_IOU: iou.mean(), MIN_IOU: iou.min()}
+
+    def interpolation(y: np.ndarray) -> dict[str, float]:
+        r_hat = fitted_radius(y)
+        return {INTERPOLATION_IOU: images.iou(y, disk_images(r_hat, size)).mean(),
+                INTERPOLATION_ORDER: fits.spearman(t, r_hat)}
+
+    ours, base = code_figures(model), code_figures(start)
+    fade = crossfade(*disk_images(list(ends), size), len(t))
+    F = {"encode-decode": {MEAN_IOU: ours[MEAN_IOU], MIN_IOU: ours[MIN_IOU]}, "interpolation": interpolation(y_interp),
+         "code-is-area": {k: ours[k] for k in (POWER, R2_AREA, R2_RADIUS, MEAN_IOU)}}
+    C = {"encode-decode": {MEAN_IOU: base[MEAN_IOU], MIN_IOU: base[MIN_IOU]}, "interpolation": interpolation(fade),
+         "code-is-area": {k: base[k] for k in (POWER, R2_AREA, R2_RADIUS, MEAN_IOU)}}
+    return F, C
+
+
+# disks/02's figures, each named here once (the notebook's rules, the prose roles and the calibration records read
+# them by these names).
+IOU_RATIO_LINEAR, IOU_LINEAR = "IoU ratio linear/standard", "IoU linear"
+MSE_LINEAR, MSE_STANDARD, IOU_STANDARD = "MSE linear", "MSE standard", "IoU standard"
+IOU_RATIO_ENCODER_NB, IOU_ENCODER_NB = "IoU ratio encoder without biases/standard", "IoU encoder without biases"
+MSE_RATIO_NB, IOU_NB = "MSE ratio no biases/standard", "IoU no biases"
+HOMOGENEITY_ERROR = "max relative error"
+MAJORITY_SIGN = "share of the majority sign"
+RANK1_SHARE, RATIO_SPREAD = "rank-1 share", "spread of y/f"
+CODE_R2 = "R²"
+PROFILE_DISTANCE, AIRY_DISTANCE = "L2 distance", "L2 distance numeric–Airy"
+
+
+def linear_encoder_figures(runs: dict[str, TrainResult], sweeps: dict[str, RadiusSweep], r_test: np.ndarray, size: int,
+                           seed: int, *, homogeneity_error: float, majority_shares: tuple[float, float],
+                           rank1_share: float, ratio_spread: float, code_r2: tuple[float, float],
+                           distances: dict[str, float]) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]]]:
+    """Every figure disks/02's claims read, per claim id: ours, and the control's (each trained network at the initial
+    weights its training started from, the linear-encoder network in place of the bias-free one, a code equal to the
+    area, a generic profile).
+
+    ``runs`` and ``sweeps`` are keyed by network (``standard``, ``linear encoder``, ``no biases``, ``encoder without
+    biases``); ``majority_shares`` and ``code_r2`` are (ours, the control's); ``distances`` holds the profile distances
+    ``net_numeric``, ``numeric_airy`` and ``generic_numeric``."""
+    iou = {name: float(s.iou.mean()) for name, s in sweeps.items()}
+    mse = {name: float(s.mse.mean()) for name, s in sweeps.items()}
+    start = {name: float(radius_sweep(untrained(runs[name].model, seed), r_test, size).iou.mean())
+             for name in ("linear encoder", "encoder without biases")}
+    std, lin, enc = iou["standard"], iou["linear encoder"], iou["encoder without biases"]
+    ours = {
+        "linear-encoder": {IOU_RATIO_LINEAR: lin / std, IOU_LINEAR: lin, MSE_LINEAR: mse["linear encoder"],
+                           MSE_STANDARD: mse["standard"]},
+        "encoder-no-bias": {IOU_RATIO_ENCODER_NB: enc / std, IOU_ENCODER_NB: enc},
+        "decoder-needs-biases": {MSE_RATIO_NB: mse["no biases"] / mse["standard"], IOU_NB: iou["no biases"],
+                                 IOU_STANDARD: std},
+        "prop1-homogeneous": {HOMOGENEITY_ERROR: homogeneity_error},
+        "one-sign": {MAJORITY_SIGN: majority_shares[0]},
+        "separable": {RANK1_SHARE: rank1_share, RATIO_SPREAD: ratio_spread},
+        "h-is-optimal": {CODE_R2: code_r2[0]},
+        "f-is-optimal": {PROFILE_DISTANCE: distances["net_numeric"]},
+        "airy": {AIRY_DISTANCE: distances["numeric_airy"]},
+    }
+    controls = {
+        "linear-encoder": {IOU_RATIO_LINEAR: start["linear encoder"] / std, IOU_LINEAR: start["linear encoder"]},
+        "encoder-no-bias": {IOU_RATIO_ENCODER_NB: start["encoder without biases"] / std,
+                            IOU_ENCODER_NB: start["encoder without biases"]},
+        "decoder-needs-biases": {MSE_RATIO_NB: mse["linear encoder"] / mse["standard"], IOU_NB: lin, IOU_STANDARD: std},
+        "one-sign": {MAJORITY_SIGN: majority_shares[1]},
+        "h-is-optimal": {CODE_R2: code_r2[1]},
+        "f-is-optimal": {PROFILE_DISTANCE: distances["generic_numeric"]},
+        "airy": {AIRY_DISTANCE: distances["generic_numeric"]},
+    }
+    return ours, controls
+
+
+# disks/03's figures.
+HOLE_RATIO = "error ratio inside/outside"
+ABOVE_BELOW = "error ratio above/below R"
+MAX_RHAT_ABOVE = "max r̂ above R − R"
+ENERGY_BEYOND = "energy share beyond R + 1"
+OTHER_SIGN = "share of unseen radii with the other sign"
+IOU_OUTSIDE = "IoU outside"
+OUTSIDE_VS_ALL_RADII = "outside error / all-radii network's"
+RADIUS_ERROR_INSIDE, RADIUS_ERROR_OUTSIDE = "mean |r̂ − r| inside", "mean |r̂ − r| outside"
+
+
+def profile_energy_beyond(sweep: RadiusSweep, seen: np.ndarray, r_limit: float, size: int) -> float:
+    """Share of the 2-D energy of the separable profile f (fitted to the outputs of the ``seen`` radii) beyond
+    ``r_limit + 1`` pixels from the centre."""
+    from aebook.analysis.profiles import radial_profile, ring_centres, ring_weights, separable_fit
+
+    t = ring_centres(size)
+    f = separable_fit(radial_profile(sweep.outputs[seen]), t).f
+    t_fit, w = t[:-1], ring_weights(t[:-1])
+    return float((f[t_fit > r_limit + 1] ** 2 * w[t_fit > r_limit + 1]).sum() / (f**2 * w).sum())
+
+
+def other_sign_share(sweep: RadiusSweep, seen: np.ndarray, above: np.ndarray) -> float:
+    """Share of the radii ``above`` whose 1-D code has the sign opposite to the median code of the ``seen`` radii."""
+    z = sweep.codes[:, 0]
+    return float((np.sign(z[above]) == -np.sign(np.median(z[seen]))).mean())
+
+
+def unseen_radii_figures(sweeps: dict[str, RadiusSweep], r_test: np.ndarray, r_limit: float, hole: Interval,
+                         size: int) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]]]:
+    """Every figure disks/03's claims read, per claim id: ours, and the control's (the same network trained on all
+    radii). ``sweeps`` holds ``limited`` (trained on r ≤ ``r_limit``), ``limited, no biases``, ``holed`` (trained
+    without the radii of ``hole``), ``full`` and ``full, no biases`` (trained on all radii)."""
+    from aebook.data.disks import in_intervals
+
+    above, seen = r_test > r_limit + 1, r_test <= r_limit
+    below = seen & (r_test >= 3)
+    inside = in_intervals(r_test, [tuple(hole)])
+    outside = ~inside & (r_test >= 3)
+    limited, limited_nb, holed, full, full_nb = (
+        sweeps[k] for k in ("limited", "limited, no biases", "holed", "full", "full, no biases"))
+
+    def radius_errors(sweep: RadiusSweep) -> dict[str, float]:
+        error = np.abs(sweep.r_hat - r_test)
+        return {RADIUS_ERROR_INSIDE: float(error[inside].mean()), RADIUS_ERROR_OUTSIDE: float(error[outside].mean())}
+
+    ours = {
+        "no-extrapolation": {ABOVE_BELOW: band_error_ratio(limited, above, below)},
+        "max-radius-projection": {MAX_RHAT_ABOVE: float(limited.r_hat[above].max()) - r_limit},
+        "profile-stops-at-R": {ENERGY_BEYOND: profile_energy_beyond(limited_nb, seen, r_limit, size)},
+        "other-sign-beyond-R": {OTHER_SIGN: other_sign_share(limited_nb, seen, above)},
+        "hole-failure": {HOLE_RATIO: float(holed.mse[inside].mean() / holed.mse[outside].mean()),
+                         IOU_OUTSIDE: float(holed.iou[outside].mean()),
+                         OUTSIDE_VS_ALL_RADII: float(holed.mse[outside].mean() / full.mse[outside].mean()),
+                         **radius_errors(holed)},
+    }
+    controls = {
+        "no-extrapolation": {ABOVE_BELOW: band_error_ratio(full, above, below)},
+        "max-radius-projection": {MAX_RHAT_ABOVE: float(full.r_hat[above].max()) - r_limit},
+        "profile-stops-at-R": {ENERGY_BEYOND: profile_energy_beyond(full_nb, seen, r_limit, size)},
+        "other-sign-beyond-R": {OTHER_SIGN: other_sign_share(full_nb, seen, above)},
+        "hole-failure": {HOLE_RATIO: band_error_ratio(full, inside, outside), **radius_errors(full)},
+    }
+    return ours, controls
+
+
+# disks/05's figures beside those of disks/03 it shares.
+HOLE_100_1 = "hole error d=100 / d=1"
+OUTSIDE_100_1 = "error outside the hole d=100 / d=1"
+
+
+def dcgan_figures(sweeps: dict[str, RadiusSweep], r_test: np.ndarray, hole: Interval, control_band: Interval,
+                  code_sizes: Sequence[int]) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]]]:
+    """Every figure disks/05's claims read, per claim id: ours, and the control's (the same network on a seen band
+    as wide as the hole). ``sweeps`` holds ``DCGAN d=<d>`` for each of ``code_sizes``; the comparison of d = 100
+    with d = 1 is made when both were trained."""
+    from aebook.data.disks import in_intervals
+
+    inside = in_intervals(r_test, [tuple(hole)])
+    outside = ~inside & (r_test >= 3)
+    band = in_intervals(r_test, [tuple(control_band)])
+    rest = outside & ~band  # seen radii outside both the hole and the control band
+
+    def ratio(sweep: RadiusSweep, a: np.ndarray, b: np.ndarray) -> float:
+        return float(sweep.mse[a].mean() / sweep.mse[b].mean())
+
+    ours, controls = {}, {}
+    for d in code_sizes:
+        s = sweeps[f"DCGAN d={d}"]
+        ours[f"dcgan-d{d}-hole"] = {HOLE_RATIO: ratio(s, inside, outside), IOU_OUTSIDE: float(s.iou[outside].mean())}
+        controls[f"dcgan-d{d}-hole"] = {HOLE_RATIO: ratio(s, band, rest)}
+    if 1 in code_sizes and 100 in code_sizes:
+        big, one = sweeps["DCGAN d=100"], sweeps["DCGAN d=1"]
+
+        def error_ratio(mask: np.ndarray) -> float:
+            return float(big.mse[mask].mean() / one.mse[mask].mean())
+
+        ours["dcgan-d1-better"] = {HOLE_100_1: error_ratio(inside), OUTSIDE_100_1: error_ratio(outside),
+                                   IOU_OUTSIDE: float(one.iou[outside].mean())}
+        controls["dcgan-d1-better"] = {HOLE_100_1: error_ratio(band), OUTSIDE_100_1: error_ratio(rest)}
+    return ours, controls
+
+
+# disks/06's figures beside those of disks/01, 02 and 03 it shares.
+OUTSIDE_VS_ALL = "outside error / all-sizes network's"
+ALL_SIZES_IOU = "all-sizes network's mean IoU"
+
+
+def other_shapes_figures(runs: dict[tuple[str, str], TrainResult], sweeps: dict[tuple[str, str], RadiusSweep],
+                         shapes: Sequence[str], r_test: np.ndarray, size: int, seed: int, inside: np.ndarray,
+                         outside: np.ndarray) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]]]:
+    """Every figure disks/06's claims read, per claim id (``<shape>-encode`` and so on): ours, and the control's (each
+    network at the initial weights its training started from; the all-sizes network in place of the holed one).
+
+    ``runs`` and ``sweeps`` are keyed (shape, network), the networks being ``standard``, ``linear encoder``, ``no
+    biases`` and ``hole``; ``inside``/``outside`` are masks over ``r_test`` (the hole, and the seen sizes from 3 up)."""
+    ours: dict[str, dict[str, float]] = {}
+    controls: dict[str, dict[str, float]] = {}
+    for shape in shapes:
+        st, lin, nb, holed = (sweeps[shape, k] for k in ("standard", "linear encoder", "no biases", "hole"))
+        start = {name: radius_sweep(untrained(runs[shape, name].model, seed), r_test, size, shape=shape)
+                 for name in ("standard", "linear encoder", "no biases")}
+        sv = np.linalg.svd(nb.outputs.reshape(len(nb.outputs), -1), compute_uv=False)
+        ours[f"{shape}-encode"] = {MEAN_IOU: st.iou.mean()}
+        controls[f"{shape}-encode"] = {MEAN_IOU: start["standard"].iou.mean()}
+        ours[f"{shape}-linear-encoder"] = {IOU_RATIO_LINEAR: lin.iou.mean() / st.iou.mean(), IOU_LINEAR: lin.iou.mean(),
+                                           IOU_STANDARD: st.iou.mean()}
+        controls[f"{shape}-linear-encoder"] = {
+            IOU_RATIO_LINEAR: start["linear encoder"].iou.mean() / st.iou.mean(),
+            IOU_LINEAR: start["linear encoder"].iou.mean(), IOU_STANDARD: st.iou.mean()}
+        ours[f"{shape}-no-bias-sign"] = {MAJORITY_SIGN: majority_sign_share(nb.codes[:, 0])}
+        controls[f"{shape}-no-bias-sign"] = {MAJORITY_SIGN: majority_sign_share(start["no biases"].codes[:, 0])}
+        ours[f"{shape}-no-bias-rank1"] = {RANK1_SHARE: sv[0] ** 2 / (sv**2).sum()}
+        ours[f"{shape}-hole"] = {HOLE_RATIO: band_error_ratio(holed, inside, outside),
+                                 OUTSIDE_VS_ALL: holed.mse[outside].mean() / st.mse[outside].mean(),
+                                 ALL_SIZES_IOU: st.iou.mean()}
+        controls[f"{shape}-hole"] = {HOLE_RATIO: band_error_ratio(st, inside, outside)}
+    return ours, controls
+
+
 # disks/04's figures: each label is named here once; the notebook's rules, the prose roles and the calibration
 # records read them by these names.
 BUMP_NONE = "inside/outside none"
@@ -213,14 +445,11 @@ HOLE_1_3 = "hole error type 1 / type 3"
 HOLE_1_NONE = "hole error type 1 / none"
 GROWTH_2 = "late growth type 2"
 WORST_SEED_3 = "worst seed's hole error type 3 / none"
-POWER, JUMP, R2_AREA, SPEARMAN = "p", "largest jump / code range", "R²(r²)", "Spearman(r, z)"
 
 
 def code_shape(r: np.ndarray, z: np.ndarray) -> dict[str, float]:
     """How a 1-D code ``z`` follows the radius ``r``: the best power p of z ≈ a·r^p + b, the largest jump between
     neighbouring radii over the code's range, R² of a line in r², and |Spearman ρ| (notebook 01's figures)."""
-    from aebook.analysis import fits
-
     return {POWER: fits.best_power(r, z), JUMP: fits.largest_jump(r, z), R2_AREA: fits.linear_r2(r**2, z),
             SPEARMAN: abs(fits.spearman(r, z))}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
@@ -368,3 +369,56 @@ def latent_claim_figures(summaries: Sequence[SpectralSummary]) -> dict[str, dict
     return {"less-constant": less_constant,
             "jl-far": {"share of noise sets far from MNIST's mean |λ_JL| at the smallest d": float(np.mean(far))},
             "jl-no-clusters": {"|ρ| for J_I − |ρ| for J_L (brightness order at the largest d)": float(np.mean(gap))}}
+
+
+# ood-geometry/01's figures: fixed labels named here once, and the labels that carry a latent size built here.
+ACROSS_D = "disagreement across d ≥ 8"
+ACROSS_SEEDS = "disagreement across seeds"
+
+
+def judged_sizes(latent_sizes: Sequence[int]) -> list[int]:
+    """Indices of the latent sizes from 12 on (Table I: "by d = 12"), or of the largest when none reaches 12."""
+    return [i for i, d in enumerate(latent_sizes) if d >= 12] or [len(latent_sizes) - 1]
+
+
+def grouped_label(latent_sizes: Sequence[int]) -> str:
+    """The label of the largest within-group sameness over the judged latent sizes."""
+    return f"largest sameness within brightness groups, d ≥ {latent_sizes[judged_sizes(latent_sizes)[0]]}"
+
+
+def pooled_label(latent_sizes: Sequence[int]) -> str:
+    """The label of the sameness of all noise sets pooled, at the largest latent size."""
+    return f"sameness, all sets pooled, at d = {latent_sizes[-1]}"
+
+
+def novelty_label(d: int) -> str:
+    """The label of the novelty of noise reconstructions at latent size ``d``."""
+    return f"novelty at d = {d}"
+
+
+def family_figures(sameness: dict[int, np.ndarray], grouped: dict[int, np.ndarray], novelty: dict[int, np.ndarray],
+                   across_d: float, across_seeds: float | None, control: dict[str, Any], latent_sizes: Sequence[int],
+                   seeds: Sequence[int]) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]]]:
+    """Every figure ood-geometry/01's claims read, per claim id: ours (averaged over ``seeds``) and the untrained
+    family's (``control``, from :func:`reconstruction_ratios`). ``sameness``, ``grouped`` and ``novelty`` map each
+    seed to one ratio per latent size; the across-seeds row is left out when ``across_seeds`` is None (one seed)."""
+    big = judged_sizes(latent_sizes)
+    low, high = novelty_label(latent_sizes[0]), novelty_label(latent_sizes[-1])
+    grouped_key, pooled_key = grouped_label(latent_sizes), pooled_label(latent_sizes)
+    ours = {
+        "one-character": {grouped_key: float(np.mean([max(grouped[s][i] for i in big) for s in seeds])),
+                          pooled_key: float(np.mean([sameness[s][-1] for s in seeds]))},
+        "digits-at-low-d": {low: float(np.mean([novelty[s][0] for s in seeds]))},
+        "generalised-character": {high: float(np.mean([novelty[s][-1] for s in seeds]))},
+        "unstable-across-d": {ACROSS_D: across_d},
+    }
+    controls = {
+        "one-character": {grouped_key: float(max(control["grouped_sameness"][i] for i in big)),
+                          pooled_key: float(control["sameness"][-1])},
+        "digits-at-low-d": {low: float(control["novelty"][0])},
+        "generalised-character": {high: float(control["novelty"][-1])},
+        "unstable-across-d": {ACROSS_D: control["across_d"]},
+    }
+    if across_seeds is not None:
+        ours["unstable-across-seeds"] = {ACROSS_SEEDS: across_seeds}
+    return ours, controls

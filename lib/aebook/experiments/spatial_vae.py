@@ -374,22 +374,6 @@ def untrained_code_accuracy(code_sizes: list[int], seed: int, x_train: torch.Ten
     return out
 
 
-def table1_figures(acc: dict[str, float], small: int, large: int) -> dict[str, float]:
-    """Every figure the Table 1 code rows judge, from one set of test accuracies keyed like Table 1's rows
-    (``"VAE (8)"``, ``"PCA (20)"``, ...): ours, or a control's."""
-    g_small = acc[f"affine T-VAE ({small})"] - acc[f"VAE ({small})"]
-    g_large = acc[f"affine T-VAE ({large})"] - acc[f"VAE ({large})"]
-    others = [v for k, v in acc.items() if k.endswith(f"({large})") and not k.startswith("TPS")]
-    return {"DTVAE − best of VAE, affine T-VAE (points)":
-            acc[f"affine DTVAE ({small})"] - max(acc[f"VAE ({small})"], acc[f"affine T-VAE ({small})"]),
-            "gap at small size (points)": g_small, "gap at large size (points)": g_large,
-            "gap at large − gap at small size (points)": g_large - g_small,
-            "TPS T-VAE large − small (points)": acc[f"TPS T-VAE ({large})"] - acc[f"TPS T-VAE ({small})"],
-            "DTVAE large − small (points)": acc[f"affine DTVAE ({large})"] - acc[f"affine DTVAE ({small})"],
-            "TPS T-VAE − best other input at large size (points)": acc[f"TPS T-VAE ({large})"] - max(others),
-            "|VAE − PCA| at large size (points)": abs(acc[f"VAE ({large})"] - acc[f"PCA ({large})"])}
-
-
 def slant_spread(model: VAE, z: torch.Tensor, pose: torch.Tensor | None) -> float:
     """Standard deviation over samples of the ink's slant (:func:`aebook.analysis.images.ink_slant`) of the images
     decoded from codes ``z`` at ``pose`` (one pose, one per code, or None for the VAE)."""
@@ -526,3 +510,21 @@ def latent_size_figures(cmp: dict[str, dict], entropy: dict[tuple[str, int], flo
         best, sizes = vae_optimum(scores)
         ours["fig5-optimum-near-25"] = {OPTIMUM_STEPS: abs(sizes.index(best) - sizes.index(25))}
     return ours, controls
+
+
+# spatial-vae/05's figures.
+ROT_SPREAD = "circular spread of estimated − true angle (deg)"
+ROT_OFFSET = "|circular mean offset| (deg)"
+
+
+def rot_figures(tracking: dict[str, tuple[np.ndarray, float, float]], true_angles: np.ndarray,
+                seed: int) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]], str]:
+    """The figures of spatial-vae/05's row: the best-tracking model's estimated against true rotation, ours and the
+    control's (the true angles shuffled across digits), and which model was best. ``tracking`` maps each model to
+    (estimated angles, circular mean offset, circular spread)."""
+    best = min(tracking, key=lambda k: tracking[k][2])
+    shuffled = np.random.default_rng(seed).permutation(true_angles)
+    offset, spread = circular_offset(tracking[best][0], shuffled)
+    ours = {"rot-upright": {ROT_SPREAD: tracking[best][2], ROT_OFFSET: abs(tracking[best][1])}}
+    controls = {"rot-upright": {ROT_SPREAD: spread, ROT_OFFSET: abs(offset)}}
+    return ours, controls, best

@@ -10,6 +10,7 @@ otherwise), the loss history, snapshots, checkpoints on a cadence and on interru
 from __future__ import annotations
 
 import contextlib
+import copy
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -40,6 +41,13 @@ def initial_weights(model: nn.Module, seed: int) -> nn.Module:
     if hasattr(model, "after_reset"):
         model.after_reset()
     return model
+
+
+def untrained(model: nn.Module, seed: int) -> nn.Module:
+    """A copy of ``model`` (trained or not) at the initial weights a run with ``seed`` starts it from, on the CPU in
+    evaluation mode: the control where nothing has been learnt. Any change made to the architecture after
+    construction (a bias removed, say) is kept, so it is the very network that training started from."""
+    return initial_weights(copy.deepcopy(model).cpu(), seed).eval()
 
 
 def train_threads() -> int:
