@@ -56,7 +56,8 @@ def _atomic():
 
 
 def _conservative():
-    from aebook.experiments.conservative import DenoisingMSE, cae_loss
+    from aebook.experiments.conservative import cae_loss
+    from aebook.losses import DenoisingMSE
     from aebook.models.mlp import MLPAutoencoder
     from aebook.models.mlp_family import MLPFamily, family_mse
     from aebook.train import TrainConfig

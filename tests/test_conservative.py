@@ -5,19 +5,21 @@ import pytest
 import torch
 
 from aebook.experiments import conservative as cv
+from aebook.losses import DenoisingMSE
 from aebook.models.mlp import MLPAutoencoder
+from aebook.models.untied import AuthorsInitAutoencoder, LinearDecoderAutoencoder, authors_init_bound
 
 
 def test_denoising_loss_is_a_function_of_the_batch_and_of_sigma():
     torch.manual_seed(0)
     model = MLPAutoencoder(2, (8,), "relu")
     batch = torch.rand(16, 2)
-    loss = cv.DenoisingMSE(0.3)
+    loss = DenoisingMSE(0.3)
     with torch.no_grad():
         assert float(loss(model, batch)) == float(loss(model, batch))  # same batch, same noise: resumable
         clean = torch.nn.functional.mse_loss(model(batch), batch)
-        assert float(cv.DenoisingMSE(0.0)(model, batch)) == pytest.approx(float(clean))
-        assert float(cv.DenoisingMSE(1.0)(model, batch)) != pytest.approx(float(clean))
+        assert float(DenoisingMSE(0.0)(model, batch)) == pytest.approx(float(clean))
+        assert float(DenoisingMSE(1.0)(model, batch)) != pytest.approx(float(clean))
 
 
 def test_field_and_curl_of_a_linear_rotation():
@@ -50,22 +52,21 @@ def test_authors_initialisation_puts_filters_above_the_weight_length_cap():
     from aebook.experiments import conservative as cv
 
     torch.manual_seed(0)
-    model = cv.AuthorsInitAutoencoder(784, (500,), "sigmoid")
+    model = AuthorsInitAutoencoder(784, (500,), "sigmoid")
     model.after_reset()
     w_norms, r_norms = cv.filter_norms(model)
-    assert cv.authors_init_bound(784, 500) == pytest.approx(4 * math.sqrt(6 / 1284))
+    assert authors_init_bound(784, 500) == pytest.approx(4 * math.sqrt(6 / 1284))
     assert w_norms.min() > math.sqrt(10) and r_norms.min() > math.sqrt(10)  # about 4.4: the cap binds at once
     assert cv.share_at_cap(model, math.sqrt(10)) == 1.0
     assert float(model.encoder[0].bias.detach().abs().max()) == 0.0
-    default = cv.MLPAutoencoder(784, (500,), "sigmoid")  # PyTorch's default: norms ≈ 0.6, far below the cap
+    default = MLPAutoencoder(784, (500,), "sigmoid")  # PyTorch's default: norms ≈ 0.6, far below the cap
     assert cv.share_at_cap(default, math.sqrt(10)) == 0.0
 
 
 def test_linear_decoder_autoencoder_has_two_hidden_layers():
     from aebook.analysis.symmetry import mlp_jacobian
-    from aebook.experiments import conservative as cv
 
-    model = cv.LinearDecoderAutoencoder(12, (8, 5), "sigmoid")
+    model = LinearDecoderAutoencoder(12, (8, 5), "sigmoid")
     linears = [m for m in model.modules() if isinstance(m, torch.nn.Linear)]
     assert [(m.in_features, m.out_features) for m in linears] == [(12, 8), (8, 5), (5, 12)]
     x = torch.rand(3, 12)
@@ -124,7 +125,7 @@ def test_the_planned_denoising_noise_trains_what_the_step_by_step_noise_trains(t
 
     data = torch.rand(50, 2, generator=torch.Generator().manual_seed(1))
     config = TrainConfig(steps=30, batch_size=10, lr=0.01, seed=4)
-    loss = cv.DenoisingMSE(0.1)
+    loss = DenoisingMSE(0.1)
     planned = train(MLPAutoencoder(2, (16,), "sigmoid"), data, config, loss_fn=loss, cache=False, progress=False,
                     device="cpu")
     step_by_step = train(MLPAutoencoder(2, (16,), "sigmoid"), data, config, loss_fn=lambda m, b: loss(m, b),

@@ -61,3 +61,14 @@ def test_no_two_modules_import_each_other_through_a_circle():
         return False
 
     assert not any(state.get(m) is None and visit(m, []) for m in sorted(edges)), " → ".join(cycle)
+
+
+def test_models_and_losses_live_in_their_rooms_not_in_the_recipes():
+    """The recipes in experiments/ define no network and no loss class: those are in models/ and losses.py."""
+    for path in (PACKAGE / "experiments").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ClassDef):
+                bases = {ast.unparse(b) for b in node.bases}
+                assert not bases & {"nn.Module", "torch.nn.Module", "MLPAutoencoder", "VAE"}, (path.name, node.name)
+                assert not any(isinstance(f, ast.FunctionDef) and f.name == "__call__" for f in node.body), \
+                    (path.name, node.name, "a callable class (a loss?) belongs in aebook.losses")

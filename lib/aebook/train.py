@@ -219,7 +219,7 @@ def train(
     with the same settings resumes from the last one. Finished weights are stored as ``<cache_dir>/<key>.pt``. When
     ``$AEBOOK_DEADLINE`` (a run's time budget) passes, training checkpoints and raises ``TimeBudgetExceeded``.
     A loss with ``plan(data, config, device)``, ``at_step(step)`` and ``release()`` (such as
-    :class:`aebook.experiments.conservative.DenoisingMSE`) draws its steps' noise ahead instead of at every step.
+    :class:`aebook.losses.DenoisingMSE`) draws its steps' noise ahead instead of at every step.
     On CUDA the step runs as a replayed graph where :func:`use_cuda_graph` allows it.
     """
     if len(data) == 0:

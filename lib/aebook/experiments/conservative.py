@@ -13,68 +13,12 @@ from torch import nn
 from aebook.analysis.jacobian import curl_2d, jacobians
 from aebook.data.planar import planar_points
 from aebook.device import model_device, resolve_device
-from aebook.models.mlp import ACTIVATIONS, MLPAutoencoder
+from aebook.losses import DenoisingMSE
+from aebook.models.mlp import MLPAutoencoder
+from aebook.models.untied import AuthorsInitAutoencoder, LinearDecoderAutoencoder
 from aebook.regularisers import WeightLength, contractive, contractive_value
 from aebook.stacked import train_stacked
 from aebook.train import TrainConfig, TrainResult, reconstruction_mse, train
-
-
-class DenoisingMSE:
-    """Loss: squared error between r(x + ε) and x, ε ~ N(0, σ²) drawn from a seed that is a function of the batch
-    (so that a resumed run draws the same noise as an uninterrupted one).
-
-    Reading that seed back from the device would stop the GPU at every step, so :func:`aebook.train.train` lets the
-    loss draw every step's noise ahead, on the host (:meth:`plan`, the same values as drawn step by step), and moves
-    the step's noise into one device buffer before the step (:meth:`at_step`): no host sync, and a buffer a CUDA
-    graph can read. Called outside a planned run, it draws the noise from the batch as before."""
-
-    #: Plans at most this many noise values (4 bytes each) ahead; a larger run draws its noise step by step.
-    MAX_PLANNED = 2**26
-
-    def __init__(self, sigma: float) -> None:
-        self.sigma = float(sigma)
-        self._noise: torch.Tensor | None = None  # (steps, batch, ...) planned noise
-        self._current: torch.Tensor | None = None  # the step's noise, one fixed device buffer
-
-    def __repr__(self) -> str:
-        return f"DenoisingMSE(sigma={self.sigma!r})"
-
-    @staticmethod
-    def batch_noise(batch: torch.Tensor) -> torch.Tensor:
-        """ε/σ for one batch on the host: standard normal, from a seed read off the batch's values."""
-        seed = int(torch.round(batch.detach().abs().sum() * 1e4).item()) % (2**31)
-        return torch.randn(batch.shape, generator=torch.Generator().manual_seed(seed))
-
-    def plan(self, data: torch.Tensor, config, device: torch.device) -> None:
-        """Draw every step's noise of a run on ``data`` with ``config`` ahead (on the host, where the per-step draw
-        reads its seed) and keep it on ``device``; skipped when it would exceed :attr:`MAX_PLANNED` values."""
-        from aebook.training.optim import batch_indices
-
-        self._noise = self._current = None
-        if config.steps * config.batch_size * data[0].numel() > self.MAX_PLANNED:
-            return
-        host = data.detach().cpu()
-        noise = torch.stack([self.batch_noise(host[batch_indices(len(host), config.batch_size, config.seed, s)])
-                             for s in range(config.steps)])
-        self._noise = noise.to(device, data.dtype)
-        self._current = torch.empty_like(self._noise[0])
-
-    def release(self) -> None:
-        """Forget the plan: later calls draw their noise from the batch again."""
-        self._noise = self._current = None
-
-    def at_step(self, step: int) -> None:
-        """Put step ``step``'s planned noise into the buffer the next call reads (nothing when not planned)."""
-        if self._noise is not None:
-            self._current.copy_(self._noise[step], non_blocking=True)
-
-    def __call__(self, model: nn.Module, batch: torch.Tensor) -> torch.Tensor:
-        """The denoising reconstruction error of one batch."""
-        if self._current is not None and self._current.shape == batch.shape and self._current.device == batch.device:
-            noise = self._current
-        else:
-            noise = self.batch_noise(batch).to(batch.device, batch.dtype)
-        return nn.functional.mse_loss(model(batch + self.sigma * noise), batch)
 
 
 def train_planar(
@@ -157,59 +101,6 @@ def relative_change(a: PlanarField, b: PlanarField) -> float:
     """‖field a − field b‖ / ‖field b‖ over the grid."""
     num = np.sqrt(((a.u - b.u) ** 2 + (a.v - b.v) ** 2).sum())
     return float(num / np.sqrt((b.u**2 + b.v**2).sum()))
-
-
-def authors_init_bound(n_in: int, n_out: int) -> float:
-    """Half-width of the authors' (Theano) uniform initialisation of a weight matrix: 4·sqrt(6 / (n_in + n_out))."""
-    return 4.0 * (6.0 / (n_in + n_out)) ** 0.5
-
-
-def _authors_reset(model: nn.Module) -> None:
-    """Every Linear weight ~ U(±4·sqrt(6/(fan_in + fan_out))), every bias 0, as in the authors' ``AutoEncoder``."""
-    with torch.no_grad():
-        for layer in model.modules():
-            if isinstance(layer, nn.Linear):
-                bound = authors_init_bound(layer.in_features, layer.out_features)
-                layer.weight.uniform_(-bound, bound)
-                layer.bias.zero_()
-
-
-class AuthorsInitAutoencoder(MLPAutoencoder):
-    """The one-hidden-layer untied autoencoder, initialised as in the authors' Theano code (see ``_authors_reset``):
-    filter norms of about 4.4 for 784-500, so a √10 weight-length cap binds from the first step."""
-
-    def after_reset(self) -> None:
-        """Replace PyTorch's default initialisation by the authors'."""
-        _authors_reset(self)
-
-
-class LinearDecoderAutoencoder(nn.Module):
-    """x → σ(W₁x + b₁) → σ(W₂h₁ + b₂) → R·h₂ + c: every hidden layer in the encoder and one linear decoder map, as
-    in the authors' two-hidden-layer analysis (``sym_analysis2``); ``hidden=(500, 250)`` is 784-500-250-784."""
-
-    def __init__(self, in_dim: int, hidden: Sequence[int] = (500, 250), activation: str = "sigmoid") -> None:
-        super().__init__()
-        if activation not in ACTIVATIONS:
-            raise ValueError(f"unknown activation {activation!r}")
-        self.in_dim, self.hidden, self.activation = in_dim, tuple(hidden), activation
-        sizes = [in_dim, *hidden]
-        enc: list[nn.Module] = []
-        for a, b in zip(sizes, sizes[1:]):
-            enc += [nn.Linear(a, b), ACTIVATIONS[activation]()]
-        self.encoder = nn.Sequential(*enc)
-        self.decoder = nn.Sequential(nn.Linear(sizes[-1], in_dim))
-
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """Inputs (n, in_dim) to the last hidden layer (n, hidden[-1])."""
-        return self.encoder(x.flatten(1))
-
-    def decode(self, h: torch.Tensor) -> torch.Tensor:
-        """The linear decoder R·h + c."""
-        return self.decoder(h)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """The reconstruction r(x)."""
-        return self.decode(self.encode(x))
 
 
 def _mnist_setup(data: torch.Tensor, activation: str, hidden: Sequence[int], epochs: float, batch_size: int,
