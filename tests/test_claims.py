@@ -3,8 +3,8 @@ import json
 import pytest
 
 from aebook.claims import (
-    BEYOND, CHECK, CLAIM, NOT_JUDGED, NOT_REPRODUCED, PARTLY, REPRODUCED, UNINFORMATIVE, AllOf, AtLeast, AtMost, Claim,
-    ClaimsTable, Control, Precondition, Within, rejudge, rule_from_spec,
+    BEYOND, CHECK, CLAIM, NOT_JUDGED, NOT_REPRODUCED, PARTLY, REPRODUCED, UNINFORMATIVE, AllOf, AnyOf, AtLeast, AtMost,
+    Claim, ClaimsTable, Control, Precondition, Within, rejudge, rule_from_spec,
 )
 
 
@@ -24,6 +24,11 @@ def test_at_most_within_and_all_of():
     assert both.verdict({"a": 2, "b": 0.5}) == PARTLY
     assert both.verdict({"a": 0, "b": 2}) == NOT_REPRODUCED
     assert "and" in both.describe()
+    either = AnyOf((AtLeast("a", 1), AtLeast("b", 1, partly=0)))
+    assert either.verdict({"a": 0, "b": 0.5}) == PARTLY
+    assert either.verdict({"a": 2, "b": -1}) == REPRODUCED
+    assert either.verdict({"a": 0, "b": -1}) == NOT_REPRODUCED
+    assert " or " in either.describe()
 
 
 def test_a_claim_reading_a_figure_it_did_not_measure_fails_early():
@@ -146,7 +151,8 @@ def test_a_precondition_is_checked_when_the_claim_is_made():
 
 
 @pytest.mark.parametrize("rule", [AtLeast("x", 0.9, partly=0.7), AtMost("x", 0.1), Within("x", (1, 2), partly=(0, 3)),
-                                  AllOf((AtLeast("x", 1.0), AtMost("y", 2.0, partly=3.0)))])
+                                  AllOf((AtLeast("x", 1.0), AtMost("y", 2.0, partly=3.0))),
+                                  AnyOf((AtLeast("x", 1.0), Within("y", (0, 1))))])
 def test_a_rule_kept_as_data_is_the_same_rule(rule):
     again = rule_from_spec(json.loads(json.dumps(rule.to_spec())))
     assert again == rule and again.describe() == rule.describe()

@@ -187,4 +187,6 @@ def test_regularisation_figures_read_the_hole_the_band_and_the_seeds():
     assert ours["type1-no-help"][dk.HOLE_1_NONE] == pytest.approx(0.9)
     assert ours["type3-area"][dk.POWER] == pytest.approx(2.0, abs=0.05) and ours["type3-area"][dk.SPEARMAN] == 1.0
     assert ours["type2-amplitude"][dk.GROWTH_2] == pytest.approx(2.0) == controls["type2-amplitude"][dk.GROWTH_2]
+    # the worst seed reads each seed's bump over the unregularised one's (0.5 at both), not the hole error alone (0.25)
+    assert ours["type3-consistent-across-runs"][dk.WORST_SEED_3] == pytest.approx(0.5)
     assert set(controls) == set(ours) - {"type3-best-in-hole"}  # its arms are each other's comparison

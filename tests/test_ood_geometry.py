@@ -96,9 +96,21 @@ def test_claim_figures_count_noise_sets_against_mnist_at_each_latent_size():
                               reversed_i=np.array([[0.1, 0.0], [0.5, 0.4], [0.7, 0.6]]))
     assert og.share_above_mnist([summary], "distance") == 0.75          # 3 of the 4 (set, size) pairs
     assert og.share_above_mnist([summary], "distance", above=False) == 0.25
+    assert og.median_over_mnist([summary], "distance") == pytest.approx(2.5)  # ratios 2, 0.5, 3, 3: how much, not how often
     flip = og.coin_flip([summary])                                      # size 4 has MNIST singular: size 2 is read
     assert flip["median share reversed (noise)"] == pytest.approx(0.6)
     assert flip["noise − MNIST"] == pytest.approx(0.5)
+
+
+def test_the_medians_row_counts_the_sets_that_vary_twice_as_much_as_mnist():
+    """Fig. 3's "for each data set": the share of noise sets whose values vary over d at least twice MNIST's."""
+    from types import SimpleNamespace
+
+    names = [og.D_TRAIN, "noise a", "noise b", "noise c"]
+    summary = SimpleNamespace(set_names=names, row=names.index)
+    medians = np.array([[0.0, 1.0], [0.0, 2.0], [0.0, 3.0], [0.0, 1.5]])  # spreads over d: 0.5, 1, 1.5, 0.75
+    assert og._share_varying_more(summary, medians) == pytest.approx(2 / 3)
+    assert og._variation_over_mnist(summary, medians) == pytest.approx(2.0)  # the median set (a: 1) over MNIST (0.5)
 
 
 def test_latent_claim_figures_read_constancy_distance_and_clusters():

@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 
 from aebook.book.records import notebook_claims
-from aebook.claims import AllOf, AtLeast, AtMost, Rule, Within, rejudge, rule_from_spec
+from aebook.claims import AllOf, AnyOf, AtLeast, AtMost, Rule, Within, rejudge, rule_from_spec
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _leaves(rule: Rule) -> list[Rule]:
-    return [leaf for r in rule.rules for leaf in _leaves(r)] if isinstance(rule, AllOf) else [rule]
+    return [leaf for r in rule.rules for leaf in _leaves(r)] if isinstance(rule, (AllOf, AnyOf)) else [rule]
 
 
 def _margin(bound: float) -> float:

@@ -1,5 +1,6 @@
 """Table 1's judged figures come from one function for ours and the controls."""
 
+import numpy as np
 import pytest
 
 from aebook.experiments import separability as sp
@@ -42,6 +43,27 @@ def test_prior_posterior_ratio_is_one_when_nothing_is_learnt_and_refuses_a_pose_
     assert ratio == pytest.approx(1.0, abs=0.01)  # an untrained decoder blurs every code alike
     with pytest.raises(ValueError, match="plain VAE"):
         sv.prior_posterior_samples(sv.untrained("affine-tvae", 4, 0), x, 0)
+
+
+def test_the_matched_prior_control_draws_with_the_aggregate_posteriors_mean_and_spread(monkeypatch):
+    """sec6's control: the "prior" codes come from a normal with the posterior codes' own mean and variance."""
+    import torch
+
+    seen = []
+
+    def record(model, z, pose):
+        seen.append(z.detach().cpu().clone())
+        return np.full((len(z), 28, 28), 0.5)
+
+    monkeypatch.setattr(sv, "decode_at", record)
+    model = sv.untrained("vae", 3, 0)
+    x = torch.rand(2000, 1, 28, 28)
+    sv.prior_posterior_samples(model, x, 0, matched=True)
+    posterior, drawn = seen
+    assert torch.allclose(drawn.mean(0), posterior.mean(0), atol=0.1 * float(posterior.std(0).max()))
+    assert torch.allclose(drawn.std(0), posterior.std(0), rtol=0.1)
+    sv.prior_posterior_samples(model, x, 0)  # the prior itself: N(0, I)
+    assert torch.allclose(seen[3].std(0), torch.ones(3), rtol=0.1) and not torch.allclose(seen[3], drawn)
 
 
 def test_the_svm_folds_give_the_same_figures_in_threads_as_one_by_one(monkeypatch):

@@ -147,29 +147,48 @@ class Within(Rule):
 
 
 @dataclass(frozen=True)
-class AllOf(Rule):
-    """The weakest verdict of several rules: every condition must hold for 'reproduced'."""
+class _Combined(Rule):
+    """Several rules read together; subclasses say how their verdicts combine and which word joins them."""
 
     rules: tuple[Rule, ...]
-
-    def verdict(self, measured: Mapping[str, float]) -> str:
-        return max((r.verdict(measured) for r in self.rules), key=_RANK.__getitem__)
+    joiner = ""
 
     def thresholds(self) -> list[tuple[str, float]]:
         return [t for r in self.rules for t in r.thresholds()]
 
     def describe(self) -> str:
-        return " and ".join(r.describe() for r in self.rules)
+        return f" {self.joiner} ".join(r.describe() for r in self.rules)
 
     def to_spec(self) -> dict[str, Any]:
-        return {"rule": "AllOf", "rules": [r.to_spec() for r in self.rules]}
+        return {"rule": type(self).__name__, "rules": [r.to_spec() for r in self.rules]}
+
+
+@dataclass(frozen=True)
+class AllOf(_Combined):
+    """The weakest verdict of several rules: every condition must hold for 'reproduced'."""
+
+    joiner = "and"
+
+    def verdict(self, measured: Mapping[str, float]) -> str:
+        return max((r.verdict(measured) for r in self.rules), key=_RANK.__getitem__)
+
+
+@dataclass(frozen=True)
+class AnyOf(_Combined):
+    """The strongest verdict of several rules: one condition holding is enough (a precondition either of two arms of an
+    experiment can meet)."""
+
+    joiner = "or"
+
+    def verdict(self, measured: Mapping[str, float]) -> str:
+        return min((r.verdict(measured) for r in self.rules), key=_RANK.__getitem__)
 
 
 def rule_from_spec(spec: Mapping[str, Any]) -> Rule:
     """The rule a :meth:`Rule.to_spec` record describes."""
     kind = spec.get("rule")
-    if kind == "AllOf":
-        return AllOf(tuple(rule_from_spec(r) for r in spec["rules"]))
+    if kind in ("AllOf", "AnyOf"):
+        return (AllOf if kind == "AllOf" else AnyOf)(tuple(rule_from_spec(r) for r in spec["rules"]))
     if kind == "Within":
         partly = spec.get("partly")
         return Within(spec["key"], tuple(spec["reproduced"]), partly=tuple(partly) if partly is not None else None)

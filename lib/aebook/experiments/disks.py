@@ -203,6 +203,10 @@ def without_encoder_biases(model: DiskAutoencoder) -> DiskAutoencoder:
 MEAN_IOU, MIN_IOU = "mean IoU", "min IoU"
 INTERPOLATION_IOU, INTERPOLATION_ORDER = "disk IoU", "Spearman(t, r̂)"
 POWER, JUMP, R2_AREA, R2_RADIUS, SPEARMAN = "p", "largest jump / code range", "R²(r²)", "R²(r)", "Spearman(r, z)"
+# "The code follows the area": the window on p that disks/01 and disks/04 judge it with (2 is the area, 1 the radius).
+# Reproduced within a fifth of 2. Partly from 1.5, nearer the area than the radius, up to 3: a code that grows faster
+# than the area is still far from the radius the paper sets it against (audit round 3, R7).
+AREA_POWER, AREA_POWER_PARTLY = (1.6, 2.4), (1.5, 3.0)
 
 
 def encoding_figures(model: nn.Module, x_test: np.ndarray, r_test: np.ndarray, y_interp: np.ndarray, t: np.ndarray,
@@ -394,7 +398,6 @@ def dcgan_figures(sweeps: dict[str, RadiusSweep], r_test: np.ndarray, hole: Inte
 
 
 # disks/06's figures beside those of disks/01, 02 and 03 it shares.
-OUTSIDE_VS_ALL = "outside error / all-sizes network's"
 ALL_SIZES_IOU = "all-sizes network's mean IoU"
 
 
@@ -424,8 +427,7 @@ def other_shapes_figures(runs: dict[tuple[str, str], TrainResult], sweeps: dict[
         controls[f"{shape}-no-bias-sign"] = {MAJORITY_SIGN: majority_sign_share(start["no biases"].codes[:, 0])}
         ours[f"{shape}-no-bias-rank1"] = {RANK1_SHARE: sv[0] ** 2 / (sv**2).sum()}
         ours[f"{shape}-hole"] = {HOLE_RATIO: band_error_ratio(holed, inside, outside),
-                                 OUTSIDE_VS_ALL: holed.mse[outside].mean() / st.mse[outside].mean(),
-                                 ALL_SIZES_IOU: st.iou.mean()}
+                                 IOU_OUTSIDE: float(holed.iou[outside].mean()), ALL_SIZES_IOU: st.iou.mean()}
         controls[f"{shape}-hole"] = {HOLE_RATIO: band_error_ratio(st, inside, outside)}
     return ours, controls
 
@@ -444,7 +446,7 @@ HOLE_2_3 = "hole error type 2 / type 3"
 HOLE_1_3 = "hole error type 1 / type 3"
 HOLE_1_NONE = "hole error type 1 / none"
 GROWTH_2 = "late growth type 2"
-WORST_SEED_3 = "worst seed's hole error type 3 / none"
+WORST_SEED_3 = "worst seed's bump type 3 / none"
 
 
 def code_shape(r: np.ndarray, z: np.ndarray) -> dict[str, float]:
@@ -478,6 +480,11 @@ def regularisation_figures(runs: dict[tuple[int, str, float], TrainResult], swee
         return max(mine.mse[inside].mean() / none.mse[inside].mean()
                    for mine, none in zip(per_seed(kind), per_seed("none")))
 
+    def worst_seed_bump(kind: str) -> float:
+        """The seed on which ``kind`` closes the hole least: its bump over the unregularised network's, same seed."""
+        return max(band_error_ratio(mine, inside, outside) / band_error_ratio(none, inside, outside)
+                   for mine, none in zip(per_seed(kind), per_seed("none")))
+
     hole = {kind: mean_error(kind, inside) for kind in best}
     ratio = {kind: hole[kind] / hole["none"] for kind in best}
     bump = {kind: hole[kind] / mean_error(kind, outside) for kind in best}
@@ -499,7 +506,7 @@ def regularisation_figures(runs: dict[tuple[int, str, float], TrainResult], swee
         "type1-no-help": {BUMP_NONE: bump["none"], HOLE_1_NONE: ratio["type 1"], BEST_LAMBDA: best["type 1"][1]},
         "type2-amplitude": {GROWTH_2: growth("type 2")},
         "type3-consistent-across-runs": {BUMP_NONE: bump["none"], SEEDS: len(seeds),
-                                         WORST_SEED_3: worst_seed("type 3")},
+                                         WORST_SEED_3: worst_seed_bump("type 3")},
     }
     controls = {
         "type3-closes-hole": {BUMP_RATIO: band_bump["type 3"] / band_bump["none"]},
@@ -507,6 +514,6 @@ def regularisation_figures(runs: dict[tuple[int, str, float], TrainResult], swee
         "type3-area": code_shape(r_test, z0),
         "type1-no-help": {HOLE_1_NONE: ratio["type 3"], BEST_LAMBDA: best["type 3"][1]},
         "type2-amplitude": {GROWTH_2: growth("none")},
-        "type3-consistent-across-runs": {WORST_SEED_3: worst_seed("type 2")},
+        "type3-consistent-across-runs": {WORST_SEED_3: worst_seed_bump("type 2")},
     }
     return ours, controls

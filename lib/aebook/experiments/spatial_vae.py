@@ -404,18 +404,26 @@ def upright_figures(models: dict[tuple[str, int], VAE], x_train: torch.Tensor, t
     return {UPRIGHT: max(ours)}, {UPRIGHT: max(control)}
 
 
-def prior_posterior_samples(model: VAE, x: torch.Tensor, seed: int = 0) -> dict[str, float]:
+def prior_posterior_samples(model: VAE, x: torch.Tensor, seed: int = 0, matched: bool = False) -> dict[str, float]:
     """§VI: samples decoded from the prior against samples decoded from the approximate posterior (one z ~ q(z|x)
     per digit of ``x``, as many as prior draws), for a plain VAE: the ratio of their mean pixel entropies (above 1:
-    the prior's samples are blurrier, so the prior and the aggregate posterior differ)."""
+    the prior's samples are blurrier, so the prior and the aggregate posterior differ).
+
+    ``matched=True`` is the claim's control: the "prior" draws come from a normal with the aggregate posterior's own
+    mean and variance in each coordinate (the posterior codes of ``x``), a prior that does not differ from the
+    posterior in its first two moments."""
     if type(model) is not VAE:
         raise ValueError(f"prior_posterior_samples reads a plain VAE (no pose), got {type(model).__name__}")
     model.eval()
     with torch.no_grad():
         mu, log_sigma = model.encode(x.to(model_device(model)))
         noise = torch.randn(mu.shape, generator=torch.Generator().manual_seed(seed)).to(mu.device)
-        posterior = decode_at(model, mu + log_sigma.exp() * noise, None)
-    prior = decode_at(model, prior_codes(len(x), model.z_dim, seed + 1), None)
+        codes = mu + log_sigma.exp() * noise
+        posterior = decode_at(model, codes, None)
+    draws = prior_codes(len(x), model.z_dim, seed + 1)
+    if matched:
+        draws = codes.mean(0).cpu() + codes.std(0).cpu() * draws
+    prior = decode_at(model, draws, None)
     return {"pixel entropy, prior samples / posterior samples": float(pixel_entropy(prior).mean()
                                                                        / pixel_entropy(posterior).mean())}
 
