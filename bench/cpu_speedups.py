@@ -88,7 +88,8 @@ def main() -> None:
         best = min(ms)
         hours = [m / 1000 * paper_batch / batch * steps / 3600 for m in (ms[0], best)]
         print(f"| {family} | {notebooks} | " + " | ".join(f"{m:.1f}" for m in ms)
-              + f" | {ms[0] / best:.2f}× ({VARIANTS[ms.index(best)]}) | {hours[0]:.0f} → {hours[1]:.0f} |", flush=True)
+              + f" | {ms[0] / best:.2f}× ({VARIANTS[ms.index(best)]}) | {hours[0]:.0f} → {hours[1]:.0f} |",
+              flush=True)
 
 
 if __name__ == "__main__":

@@ -96,7 +96,8 @@ def test_claim_figures_count_noise_sets_against_mnist_at_each_latent_size():
                               reversed_i=np.array([[0.1, 0.0], [0.5, 0.4], [0.7, 0.6]]))
     assert og.share_above_mnist([summary], "distance") == 0.75          # 3 of the 4 (set, size) pairs
     assert og.share_above_mnist([summary], "distance", above=False) == 0.25
-    assert og.median_over_mnist([summary], "distance") == pytest.approx(2.5)  # ratios 2, 0.5, 3, 3: how much, not how often
+    # how much, not how often: the ratios are 2, 0.5, 3 and 3
+    assert og.median_over_mnist([summary], "distance") == pytest.approx(2.5)
     flip = og.coin_flip([summary])                                      # size 4 has MNIST singular: size 2 is read
     assert flip["median share reversed (noise)"] == pytest.approx(0.6)
     assert flip["noise − MNIST"] == pytest.approx(0.5)

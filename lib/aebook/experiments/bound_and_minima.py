@@ -36,8 +36,8 @@ def bound_and_minima_figures(gaps: Mapping[str, Mapping[str, np.ndarray]],
                              vaes: Sequence[VAE], plain: VAE, x_test: torch.Tensor, *, seeds: Sequence[int], n_is: int,
                              seed: int) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]]]:
     """Every figure spatial-vae/04's claims read, per claim id: ours and the control's (the same VAEs with a prior
-    matched to their aggregate posterior's mean and variance; a plain VAE, with no warp to shrink its drawing; each run's ink ratio against the next run's error; the
-    default initialisation in place of the far one).
+    matched to their aggregate posterior's mean and variance; a plain VAE, with no warp to shrink its drawing; each
+    run's ink ratio against the next run's error; the default initialisation in place of the far one).
 
     ``gaps`` maps each model to its per-digit ``gap`` and ``kl``; ``runs`` maps (init, seed) to (model, minimum
     profile, evaluation); ``vaes`` are the plain VAEs of ``gaps``, ``plain`` the one at Fig. 12's latent size."""

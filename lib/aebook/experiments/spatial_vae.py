@@ -411,7 +411,7 @@ def prior_posterior_samples(model: VAE, x: torch.Tensor, seed: int = 0, matched:
 
     ``matched=True`` is the claim's control: the "prior" draws come from a normal with the aggregate posterior's own
     mean and variance in each coordinate (the posterior codes of ``x``), a prior that does not differ from the
-    posterior in its first two moments."""
+    posterior in those."""
     if type(model) is not VAE:
         raise ValueError(f"prior_posterior_samples reads a plain VAE (no pose), got {type(model).__name__}")
     model.eval()
